@@ -1,0 +1,5 @@
+find_package(Eigen3 3.4 CONFIG QUIET NO_MODULE)
+find_package(xtensor CONFIG QUIET)
+if(NOT TARGET Eigen3::Eigen OR NOT TARGET xtensor)
+  set(_ge_deps_ok FALSE)
+endif()

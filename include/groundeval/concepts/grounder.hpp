@@ -1,0 +1,96 @@
+// SPDX-License-Identifier: Apache-2.0
+// groundeval/concepts/grounder.hpp — the Grounder concept and the query/result vocabulary.
+// Target: groundeval::core (standard library only).
+//
+// A model of `Grounder` provides:
+//   g.ground(const grounding_request&) -> std::vector<query_result>
+//       one result per query, in query order. A per-query failure (unparsable model text, a
+//       network error after retries, ...) is recorded in query_result::status, never thrown;
+//       throw only for set-up errors (bad configuration) that make every query fail.
+//   std::as_const(g).name() -> string-like, a short identifier for tables and manifests.
+// Optional, additive capabilities (algorithms test them with `if constexpr`):
+//   DescribedGrounder   std::as_const(g).describe() -> std::string: full configuration (for the
+//                       run manifest and the prediction cache key); must not contain secrets.
+#pragma once
+
+#include <groundeval/boxes/box.hpp>
+
+#include <concepts>
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace groundeval {
+
+/// One phrase to ground in an image, with its sentence as context.
+struct phrase_query {
+  std::string_view phrase;     ///< the phrase text, e.g. "a man in a red jacket"
+  std::string_view sentence;   ///< the whole caption the phrase comes from
+  std::size_t char_begin = 0;  ///< span of the phrase in `sentence`, [begin, end)
+  std::size_t char_end = 0;
+  std::size_t phrase_index = 0;  ///< index of the phrase among the sentence's phrases
+};
+
+/// The image a request is about.
+struct image_ref {
+  std::string_view id;    ///< data set image id
+  std::string_view path;  ///< file on disk; may be empty for grounders that need no pixels
+  image_size size;        ///< original image size in pixels
+};
+
+/// A batch of phrase queries on one image.
+struct grounding_request {
+  image_ref image;
+  std::span<const phrase_query> queries;
+};
+
+/// Outcome of one query. `ok` means at least one box was produced.
+enum class query_status : std::uint8_t {
+  ok,              ///< one or more boxes
+  empty,           ///< the model answered but with no box (e.g. "I cannot see it")
+  format_failure,  ///< the answer had box-like text that could not be parsed
+  error,           ///< no answer (network failure after retries, backend error, ...)
+};
+
+constexpr std::string_view to_string(query_status s) noexcept {
+  switch (s) {
+    case query_status::ok: return "ok";
+    case query_status::empty: return "empty";
+    case query_status::format_failure: return "format_failure";
+    case query_status::error: return "error";
+  }
+  return "unknown";
+}
+
+/// A predicted box in original-image pixels with its score (higher is better).
+struct scored_box {
+  box_xyxy<double> box;
+  double score = 0.0;
+  friend constexpr bool operator==(const scored_box&, const scored_box&) = default;
+};
+
+/// Per-query answer: boxes ranked best first, plus what is needed to audit the answer.
+struct query_result {
+  std::vector<scored_box> boxes;  ///< ranked best first; order is what Recall@k looks at
+  query_status status = query_status::ok;
+  std::string raw_text;  ///< the model's raw answer, when there is one
+  std::string message;   ///< failure reason for format_failure / error
+  double latency_s = -1.0;  ///< seconds spent on this query; negative when not measured
+};
+
+template <class G>
+concept Grounder = requires(G& g, const grounding_request& r) {
+  { g.ground(r) } -> std::same_as<std::vector<query_result>>;
+  { std::as_const(g).name() } -> std::convertible_to<std::string_view>;
+};
+
+template <class G>
+concept DescribedGrounder = Grounder<G> && requires(const G& g) {
+  { g.describe() } -> std::convertible_to<std::string>;
+};
+
+}  // namespace groundeval
