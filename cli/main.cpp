@@ -12,8 +12,10 @@
 
 namespace {
 void print_usage() {
-  std::printf("groundeval %s — phrase-grounding evaluation\n\nusage: groundeval <command> [options]\n\ncommands:\n",
-              groundeval::version_string);
+  std::printf(
+      "groundeval %s — phrase-grounding evaluation\n\nusage: groundeval <command> "
+      "[options]\n\ncommands:\n",
+      groundeval::version_string);
   for (const auto& [name, c] : groundeval::cli::registry())
     std::printf("  %-12s %s\n", name.c_str(), c.summary.c_str());
   std::printf("\nRun 'groundeval <command> --help' for the options of a command.\n");

@@ -18,8 +18,8 @@ int device_count() noexcept {
 
 std::string message(status s) { return cudaGetErrorString(static_cast<cudaError_t>(s.code)); }
 
-status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b, std::size_t m,
-                    float* out, void* stream) noexcept {
+status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
+                    std::size_t m, float* out, void* stream) noexcept {
   if (n == 0 || m == 0) return {};
   const dim3 block(32, 8);
   const dim3 grid(static_cast<unsigned>((m + block.x - 1) / block.x),

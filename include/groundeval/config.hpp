@@ -23,10 +23,10 @@
 #else
 #include <cstdio>
 #include <cstdlib>
-#define GROUNDEVAL_ASSERT(cond, msg)                                                    \
-  ((cond) ? (void)0                                                                      \
+#define GROUNDEVAL_ASSERT(cond, msg)                                                         \
+  ((cond) ? (void)0                                                                          \
           : (std::fprintf(stderr, "%s:%d: groundeval assertion failed: %s (%s)\n", __FILE__, \
-                          __LINE__, #cond, msg),                                         \
+                          __LINE__, #cond, msg),                                             \
              std::abort()))
 #endif
 #endif

@@ -25,12 +25,18 @@ enum class error_kind {
 
 constexpr std::string_view to_string(error_kind k) noexcept {
   switch (k) {
-    case error_kind::io: return "io";
-    case error_kind::parse: return "parse";
-    case error_kind::invalid: return "invalid";
-    case error_kind::config: return "config";
-    case error_kind::backend: return "backend";
-    case error_kind::unsupported: return "unsupported";
+    case error_kind::io:
+      return "io";
+    case error_kind::parse:
+      return "parse";
+    case error_kind::invalid:
+      return "invalid";
+    case error_kind::config:
+      return "config";
+    case error_kind::backend:
+      return "backend";
+    case error_kind::unsupported:
+      return "unsupported";
   }
   return "unknown";
 }

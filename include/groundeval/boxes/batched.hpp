@@ -46,15 +46,17 @@ namespace detail {
 
 inline void check_output(std::size_t have, std::size_t need, const char* what) {
   if (have < need)
-    throw error(error_kind::invalid, std::string(what) + ": output span holds " + std::to_string(have) +
-                                         " elements, " + std::to_string(need) + " needed");
+    throw error(error_kind::invalid, std::string(what) + ": output span holds " +
+                                         std::to_string(have) + " elements, " +
+                                         std::to_string(need) + " needed");
 }
 
 // out[j] = iou(a, b[j]) for j in [0, m): the vectorized row kernel.
 template <class T>
-inline void iou_row(const box_xyxy<T>& a, T area_a, const T* __restrict bx1, const T* __restrict by1,
-                    const T* __restrict bx2, const T* __restrict by2, const T* __restrict barea,
-                    std::size_t m, T* __restrict out) noexcept {
+inline void iou_row(const box_xyxy<T> a_in, T area_a, const T* __restrict bx1,
+                    const T* __restrict by1, const T* __restrict bx2, const T* __restrict by2,
+                    const T* __restrict barea, std::size_t m, T* __restrict out) noexcept {
+  const box_xyxy<T> a = a_in;  // a local copy: loads hoisted out of the loop, which then vectorizes
   for (std::size_t j = 0; j < m; ++j) {
     const box_xyxy<T> b{bx1[j], by1[j], bx2[j], by2[j]};
     out[j] = iou_with_areas(a, area_a, b, barea[j]);
@@ -84,7 +86,8 @@ inline void max_iou_rows_block(const boxes_soa<T>& a, std::size_t r0, std::size_
     const auto jj = static_cast<std::int64_t>(j);
     for (std::size_t r = 0; r < kRowBlock; ++r) {
       const T v = iou_with_areas(box_xyxy<T>{ax1[r], ay1[r], ax2[r], ay2[r]}, aar[r], bj, bar);
-      const bool better = v > best[r] || arg[r] < 0;  // first column always taken: ties -> smallest j
+      const bool better =
+          v > best[r] || arg[r] < 0;  // first column always taken: ties -> smallest j
       best[r] = better ? v : best[r];
       arg[r] = better ? jj : arg[r];
     }
@@ -137,15 +140,14 @@ void max_iou_per_row(std::span<const box_xyxy<T>> a, std::span<const box_xyxy<T>
   if (n == 0) return;
   const boxes_soa<T> s = to_soa(a);
   const std::size_t blocks = (n + detail::kRowBlock - 1) / detail::kRowBlock;
-  detail::parallel_for(blocks, detail::kRowBlock * (b.size() + 1), opt,
-                       [&](std::size_t k0, std::size_t k1) {
-                         for (std::size_t k = k0; k < k1; ++k) {
-                           const std::size_t r0 = k * detail::kRowBlock;
-                           const std::size_t rn = std::min(detail::kRowBlock, n - r0);
-                           detail::max_iou_rows_block(s, r0, rn, b, max_out.data() + r0,
-                                                      argmax_out.data() + r0);
-                         }
-                       });
+  detail::parallel_for(
+      blocks, detail::kRowBlock * (b.size() + 1), opt, [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k) {
+          const std::size_t r0 = k * detail::kRowBlock;
+          const std::size_t rn = std::min(detail::kRowBlock, n - r0);
+          detail::max_iou_rows_block(s, r0, rn, b, max_out.data() + r0, argmax_out.data() + r0);
+        }
+      });
 }
 
 /// For each b[j]: max_i iou(a[i], b[j]) and the first i reaching it (the column version).
@@ -169,8 +171,8 @@ inline void check_offsets(std::span<const std::size_t> off, std::size_t total, c
                                          std::to_string(total));
   for (std::size_t k = 1; k < off.size(); ++k)
     if (off[k] < off[k - 1])
-      throw error(error_kind::invalid, std::string(what) + ": offsets decrease at entry " +
-                                           std::to_string(k));
+      throw error(error_kind::invalid,
+                  std::string(what) + ": offsets decrease at entry " + std::to_string(k));
 }
 }  // namespace detail
 
@@ -225,16 +227,15 @@ void ragged_max_iou_per_row(std::span<const box_xyxy<T>> a, std::span<const std:
   const std::size_t images = a_offsets.size() - 1;
   parallel_options single = opt;
   single.threads = 1;
-  detail::parallel_for(images, b.size() / (images ? images : 1) + 1, opt,
-                       [&](std::size_t k0, std::size_t k1) {
-                         for (std::size_t k = k0; k < k1; ++k) {
-                           const std::size_t ab = a_offsets[k], an = a_offsets[k + 1] - ab;
-                           const std::size_t bb = b_offsets[k], bn = b_offsets[k + 1] - bb;
-                           max_iou_per_row(a.subspan(ab, an), b.subspan(bb, bn),
-                                           max_out.subspan(ab, an), argmax_out.subspan(ab, an),
-                                           single);
-                         }
-                       });
+  detail::parallel_for(
+      images, b.size() / (images ? images : 1) + 1, opt, [&](std::size_t k0, std::size_t k1) {
+        for (std::size_t k = k0; k < k1; ++k) {
+          const std::size_t ab = a_offsets[k], an = a_offsets[k + 1] - ab;
+          const std::size_t bb = b_offsets[k], bn = b_offsets[k + 1] - bb;
+          max_iou_per_row(a.subspan(ab, an), b.subspan(bb, bn), max_out.subspan(ab, an),
+                          argmax_out.subspan(ab, an), single);
+        }
+      });
 }
 
 // ---- scalar references (used by the tests and as the benchmarks' naive baseline) -----------

@@ -6,7 +6,8 @@
 //  * Continuous coordinates: a box [x1, y1, x2, y2] covers x1 <= x < x2, y1 <= y < y2, so
 //    width = x2 - x1 and area = width * height. No "+1 pixel" anywhere (this is what MDETR's
 //    Flickr30k Entities evaluator and torchvision do; MiniGPT-v2's +1 variant is not used).
-//  * Origin at the top-left corner, x to the right, y down, in pixels of the original image unless a
+//  * Origin at the top-left corner, x to the right, y down, in pixels of the original image unless
+//  a
 //    function name says "normalized" (then [0, 1] relative to the image width/height).
 //  * A box is "valid" when x1 <= x2 and y1 <= y2 and all four values are finite; zero-area boxes
 //    (x1 == x2 or y1 == y2) are valid. Inverted boxes (x2 < x1 or y2 < y1) have area 0 in

@@ -107,7 +107,8 @@ GROUNDEVAL_HD constexpr box_xyxy<T> clip(const box_xyxy<T>& b, T w, T h) noexcep
 }
 /// Intersection rectangle; an empty intersection comes back inverted (area() == 0).
 template <class T>
-GROUNDEVAL_HD constexpr box_xyxy<T> intersection(const box_xyxy<T>& a, const box_xyxy<T>& b) noexcept {
+GROUNDEVAL_HD constexpr box_xyxy<T> intersection(const box_xyxy<T>& a,
+                                                 const box_xyxy<T>& b) noexcept {
   return {detail::max2(a.x1, b.x1), detail::max2(a.y1, b.y1), detail::min2(a.x2, b.x2),
           detail::min2(a.y2, b.y2)};
 }

@@ -106,7 +106,8 @@ GROUNDEVAL_HD constexpr T np_clip0(T a) noexcept {
 /// The reference evaluator's IoU (MDETR datasets/flickr_eval.py `box_iou` in numpy float64),
 /// reproduced operation by operation: `a` is the prediction, `b` the ground truth.
 /// May return NaN (0/0), +-Inf or values outside [0, 1] for degenerate boxes, exactly as numpy.
-inline constexpr double reference_iou(const box_xyxy<double>& a, const box_xyxy<double>& b) noexcept {
+inline constexpr double reference_iou(const box_xyxy<double>& a,
+                                      const box_xyxy<double>& b) noexcept {
   const double area_a = (a.x2 - a.x1) * (a.y2 - a.y1);
   const double area_b = (b.x2 - b.x1) * (b.y2 - b.y1);
   const double ltx = detail::np_maximum(a.x1, b.x1), lty = detail::np_maximum(a.y1, b.y1);

@@ -16,8 +16,7 @@
 namespace groundeval {
 
 template <class D>
-concept Dataset = std::ranges::sized_range<const D> &&
-                  Sample<std::ranges::range_value_t<const D>>;
+concept Dataset = std::ranges::sized_range<const D> && Sample<std::ranges::range_value_t<const D>>;
 
 template <class D>
 concept NamedDataset = Dataset<D> && requires(const D& d) {
@@ -25,7 +24,8 @@ concept NamedDataset = Dataset<D> && requires(const D& d) {
 };
 
 template <class D>
-concept ImageDataset = Dataset<D> && requires(const D& d, const std::ranges::range_value_t<const D>& s) {
+concept ImageDataset = Dataset<D> &&
+    requires(const D& d, const std::ranges::range_value_t<const D>& s) {
   { d.image_path(s) } -> std::convertible_to<std::string_view>;
 };
 

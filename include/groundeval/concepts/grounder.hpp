@@ -58,10 +58,14 @@ enum class query_status : std::uint8_t {
 
 constexpr std::string_view to_string(query_status s) noexcept {
   switch (s) {
-    case query_status::ok: return "ok";
-    case query_status::empty: return "empty";
-    case query_status::format_failure: return "format_failure";
-    case query_status::error: return "error";
+    case query_status::ok:
+      return "ok";
+    case query_status::empty:
+      return "empty";
+    case query_status::format_failure:
+      return "format_failure";
+    case query_status::error:
+      return "error";
   }
   return "unknown";
 }
@@ -77,8 +81,8 @@ struct scored_box {
 struct query_result {
   std::vector<scored_box> boxes;  ///< ranked best first; order is what Recall@k looks at
   query_status status = query_status::ok;
-  std::string raw_text;  ///< the model's raw answer, when there is one
-  std::string message;   ///< failure reason for format_failure / error
+  std::string raw_text;     ///< the model's raw answer, when there is one
+  std::string message;      ///< failure reason for format_failure / error
   double latency_s = -1.0;  ///< seconds spent on this query; negative when not measured
 };
 

@@ -27,13 +27,13 @@ namespace groundeval {
 
 /// A range whose elements convert to std::string_view.
 template <class R>
-concept StringRange =
-    std::ranges::range<R> && std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
+concept StringRange = std::ranges::range<R> &&
+    std::convertible_to<std::ranges::range_reference_t<R>, std::string_view>;
 
 /// A range of ground-truth boxes in double precision (the evaluator never rounds to float).
 template <class R>
 concept BoxRange = std::ranges::range<R> &&
-                   std::same_as<std::remove_cvref_t<std::ranges::range_reference_t<R>>, box_xyxy<double>>;
+    std::same_as<std::remove_cvref_t<std::ranges::range_reference_t<R>>, box_xyxy<double>>;
 
 template <class P>
 concept Phrase = requires(const P& p) {

@@ -25,7 +25,7 @@ std::string message(status s);
 
 /// out[i * m + j] = iou(a[i], b[j]) on the device; all pointers are device memory, `stream` is a
 /// cudaStream_t (nullptr = default stream). Asynchronous: no host synchronization.
-status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b, std::size_t m,
-                    float* out, void* stream) noexcept;
+status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
+                    std::size_t m, float* out, void* stream) noexcept;
 
 }  // namespace groundeval::cuda

@@ -15,13 +15,13 @@ namespace groundeval {
 
 /// One annotated phrase of a sentence (a model of Phrase).
 struct phrase {
-  std::string text;                    ///< the phrase words joined by single spaces
-  std::string chain_id;                ///< entity id as written in the data ("0" = notvisual)
-  std::vector<std::string> types;      ///< one or more types
-  std::vector<box_xyxy<double>> boxes; ///< ground truth in original pixels; empty: not evaluable
-  std::size_t char_begin = 0;          ///< span in the sentence, [begin, end)
+  std::string text;                     ///< the phrase words joined by single spaces
+  std::string chain_id;                 ///< entity id as written in the data ("0" = notvisual)
+  std::vector<std::string> types;       ///< one or more types
+  std::vector<box_xyxy<double>> boxes;  ///< ground truth in original pixels; empty: not evaluable
+  std::size_t char_begin = 0;           ///< span in the sentence, [begin, end)
   std::size_t char_end = 0;
-  int first_word_index = 0;            ///< index of the first word in the sentence's words
+  int first_word_index = 0;  ///< index of the first word in the sentence's words
 };
 
 /// One sentence of one image (a model of Sample).
@@ -35,7 +35,9 @@ struct sample {
 
 /// The enclosing box of a phrase's ground truth (the MERGED-box protocol); the phrase must be
 /// evaluable.
-inline box_xyxy<double> merged_box(const phrase& p) { return enclose(p.boxes.data(), p.boxes.size()); }
+inline box_xyxy<double> merged_box(const phrase& p) {
+  return enclose(p.boxes.data(), p.boxes.size());
+}
 
 /// A data set held in memory: a vector of samples plus a name and an optional image folder.
 class in_memory_dataset {

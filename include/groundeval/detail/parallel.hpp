@@ -13,7 +13,7 @@ namespace groundeval {
 
 /// How the CPU drivers may use threads.
 struct parallel_options {
-  unsigned threads = 0;                   ///< 0: std::thread::hardware_concurrency()
+  unsigned threads = 0;                        ///< 0: std::thread::hardware_concurrency()
   std::size_t min_work_per_thread = 1u << 18;  ///< below this many work items, stay single-threaded
 };
 
@@ -26,7 +26,8 @@ void parallel_for(std::size_t n, std::size_t work_per_item, const parallel_optio
   if (n == 0) return;
   unsigned hw = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
   const std::size_t work = n * std::max<std::size_t>(work_per_item, 1);
-  const std::size_t by_work = std::max<std::size_t>(1, work / std::max<std::size_t>(opt.min_work_per_thread, 1));
+  const std::size_t by_work =
+      std::max<std::size_t>(1, work / std::max<std::size_t>(opt.min_work_per_thread, 1));
   const std::size_t t = std::min<std::size_t>({static_cast<std::size_t>(hw), by_work, n});
   if (t <= 1) {
     fn(std::size_t{0}, n);

@@ -1,0 +1,31 @@
+// SPDX-License-Identifier: Apache-2.0
+// Consumer of an installed groundeval: computes one IoU through the core headers and, when the
+// components were requested, touches TinyXML2 and the CUDA entry points (device count only, so
+// it runs on machines without a GPU).
+#include <groundeval/groundeval.hpp>
+
+#include <cstdio>
+#include <vector>
+#if defined(CONSUMER_USES_XML)
+#include <tinyxml2.h>
+#endif
+
+int main() {
+  using groundeval::box_xyxy;
+  const std::vector<box_xyxy<float>> a{{0, 0, 2, 2}}, b{{1, 0, 3, 2}, {0, 0, 2, 2}};
+  std::vector<float> out(2);
+  groundeval::pairwise_iou<float>(a, b, out);
+  std::printf("consumer: groundeval %s, iou = %.4f %.4f\n", groundeval::version_string, out[0],
+              out[1]);
+  int ok = (out[0] > 0.333f && out[0] < 0.334f && out[1] == 1.0f);
+#if defined(CONSUMER_USES_XML)
+  tinyxml2::XMLDocument doc;
+  ok = ok && doc.Parse("<size><width>5</width></size>") == tinyxml2::XML_SUCCESS;
+  std::printf("consumer: xml component linked\n");
+#endif
+#if defined(CONSUMER_USES_CUDA)
+  std::printf("consumer: cuda component linked, %d CUDA device(s)\n",
+              groundeval::cuda::device_count());
+#endif
+  return ok ? 0 : 1;
+}
