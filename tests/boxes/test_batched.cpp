@@ -46,7 +46,8 @@ std::vector<box_xyxy<T>> mixed_boxes(std::size_t n, std::uint64_t seed) {
 
 template <class T>
 bool same_bits(const std::vector<T>& a, const std::vector<T>& b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0;
+  return a.size() == b.size() &&
+         (a.empty() || std::memcmp(a.data(), b.data(), a.size() * sizeof(T)) == 0);
 }
 
 parallel_options threads(unsigned t) {
@@ -157,7 +158,8 @@ TEST_CASE("ragged batches equal per-image calls", "[boxes][batched][ragged]") {
     const auto bk = std::span(b).subspan(bo[k], nb[k]);
     std::vector<float> ref(na[k] * nb[k]);
     pairwise_iou_reference<float>(ak, bk, ref);
-    CHECK(std::memcmp(ref.data(), out.data() + oo[k], ref.size() * sizeof(float)) == 0);
+    CHECK((ref.empty() ||
+           std::memcmp(ref.data(), out.data() + oo[k], ref.size() * sizeof(float)) == 0));
     std::vector<float> rmx(na[k]);
     std::vector<std::int64_t> rarg(na[k]);
     max_iou_per_row_reference<float>(ak, bk, rmx, rarg);
