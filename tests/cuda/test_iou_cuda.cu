@@ -1,49 +1,213 @@
 // SPDX-License-Identifier: Apache-2.0
-// [cuda] pairwise IoU on the device against the CPU driver (same per-element math; within 1 ulp
-// because nvcc may contract to FMA), on random and degenerate boxes and odd sizes.
+// [cuda] IoU family on the device against the CPU drivers of boxes/batched.hpp. groundeval::cuda
+// is compiled with -fmad=false, so float32 results must be bit-identical to the CPU; converted
+// outputs (f16, bf16, u8, bitmask) must equal the CPU value converted the same way. Inputs mix
+// random boxes with zero-area, inverted, NaN and duplicate boxes, sizes that are not multiples
+// of the tile, unaligned and padded layouts, empty inputs and 100k boxes.
 #include "cuda_test_support.cuh"
 
 #include <groundeval/boxes/batched.hpp>
 
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+
 #include <cmath>
+#include <cstdint>
+#include <cstring>
 #include <limits>
 #include <random>
 
 using namespace groundeval;
+using B = box_xyxy<float>;
 
 namespace {
-std::vector<box_xyxy<float>> boxes(std::size_t n, unsigned seed) {
+std::vector<B> boxes(std::size_t n, unsigned seed) {
   std::mt19937 rng(seed);
   std::uniform_real_distribution<float> u(0.f, 100.f);
-  std::vector<box_xyxy<float>> v(n);
+  std::vector<B> v(n);
   for (std::size_t i = 0; i < n; ++i) {
-    const float x = u(rng), y = u(rng);
-    v[i] = {x, y, x + u(rng) / 2, y + u(rng) / 2};
+    const float x = std::floor(u(rng)), y = std::floor(u(rng));
+    v[i] = {x, y, x + std::floor(u(rng) / 2), y + u(rng) / 2};
     if (i % 17 == 3) v[i] = {0, 0, 0, 0};
     if (i % 23 == 5) v[i].x2 = std::numeric_limits<float>::quiet_NaN();
     if (i % 29 == 7) std::swap(v[i].x1, v[i].x2);
+    if (i % 31 == 11 && i > 0) v[i] = v[i - 1];  // duplicates -> ties in argmax
   }
   return v;
 }
+
+void sync_ok(cuda::status st) {
+  REQUIRE(st.ok());
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+}
+
+template <class T>
+bool same_bits(const std::vector<T>& x, const std::vector<T>& y) {
+  return x.size() == y.size() &&
+         (x.empty() || std::memcmp(x.data(), y.data(), x.size() * sizeof(T)) == 0);
+}
+
+const std::pair<std::size_t, std::size_t> kSizes[] = {
+    {1, 1}, {33, 65}, {300, 257}, {1000, 3}, {7, 1031}};
 }  // namespace
 
-TEST_CASE("pairwise IoU on the device matches the CPU driver", "[cuda]") {
+TEST_CASE("device pairwise IoU equals the CPU driver bit for bit", "[cuda]") {
   if (!test::have_cuda_device()) return;
-  for (auto [n, m] : {std::pair<std::size_t, std::size_t>{1, 1}, {33, 65}, {300, 257}}) {
+  for (auto [n, m] : kSizes) {
     const auto a = boxes(n, 1), b = boxes(m, 2);
     std::vector<float> ref(n * m);
     pairwise_iou<float>(a, b, ref);
-    test::device_buffer<box_xyxy<float>> da(a), db(b);
+    test::device_buffer<B> da(a), db(b);
     test::device_buffer<float> dout(n * m);
-    const auto st = cuda::pairwise_iou(da.ptr, n, db.ptr, m, dout.ptr, nullptr);
-    REQUIRE(st.ok());
-    REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
-    const auto got = dout.to_host();
-    for (std::size_t k = 0; k < ref.size(); ++k) {
-      const float tol = std::abs(std::nextafter(ref[k], 2.0f) - ref[k]);
-      CHECK(std::abs(got[k] - ref[k]) <= tol);
-    }
+    sync_ok(cuda::pairwise_iou(da.ptr, n, db.ptr, m, dout.ptr, nullptr));
+    CHECK(same_bits(dout.to_host(), ref));
+
+    // padded rows (ld > m) and an unaligned box array (offset by one float)
+    const std::size_t ld = m + 3;
+    test::device_buffer<float> padded(n * ld);
+    sync_ok(
+        cuda::pairwise_iou(da.ptr, n, db.ptr, m, padded.ptr, cuda::iou_output::f32, ld, nullptr));
+    const auto hp = padded.to_host();
+    bool rows_ok = true;
+    for (std::size_t i = 0; i < n; ++i)
+      rows_ok =
+          rows_ok && std::memcmp(hp.data() + i * ld, ref.data() + i * m, m * sizeof(float)) == 0;
+    CHECK(rows_ok);
+    std::vector<float> flat(1 + 4 * m);
+    std::memcpy(flat.data() + 1, b.data(), m * sizeof(B));
+    test::device_buffer<float> dflat(flat);
+    sync_ok(cuda::pairwise_iou(da.ptr, n, reinterpret_cast<const B*>(dflat.ptr + 1), m, dout.ptr,
+                               nullptr));
+    CHECK(same_bits(dout.to_host(), ref));
   }
+}
+
+TEST_CASE("device pairwise IoU in f16, bf16, u8 and as a bitmask", "[cuda]") {
+  if (!test::have_cuda_device()) return;
+  for (auto [n, m] : kSizes) {
+    const auto a = boxes(n, 3), b = boxes(m, 4);
+    std::vector<float> ref(n * m);
+    pairwise_iou<float>(a, b, ref);
+    test::device_buffer<B> da(a), db(b);
+    test::device_buffer<std::uint16_t> h(n * m), bf(n * m);
+    test::device_buffer<std::uint8_t> q(n * m);
+    sync_ok(cuda::pairwise_iou(da.ptr, n, db.ptr, m, h.ptr, cuda::iou_output::f16, 0, nullptr));
+    sync_ok(cuda::pairwise_iou(da.ptr, n, db.ptr, m, bf.ptr, cuda::iou_output::bf16, 0, nullptr));
+    sync_ok(cuda::pairwise_iou(da.ptr, n, db.ptr, m, q.ptr, cuda::iou_output::u8, 0, nullptr));
+    const auto hh = h.to_host(), hb = bf.to_host();
+    const auto hq = q.to_host();
+    std::size_t bad = 0;
+    for (std::size_t k = 0; k < ref.size(); ++k) {
+      const __half eh = __float2half_rn(ref[k]);
+      const __nv_bfloat16 eb = __float2bfloat16_rn(ref[k]);
+      std::uint16_t uh, ub;
+      std::memcpy(&uh, &eh, 2);
+      std::memcpy(&ub, &eb, 2);
+      const auto eq = static_cast<std::uint8_t>(std::nearbyint(ref[k] * 255.0f));
+      bad += (hh[k] != uh) + (hb[k] != ub) + (hq[k] != eq);
+    }
+    CHECK(bad == 0);
+
+    const std::size_t words = cuda::bitmask_words(m);
+    test::device_buffer<std::uint32_t> mask(n * words);
+    sync_ok(cuda::pairwise_iou_bitmask(da.ptr, n, db.ptr, m, 0.5f, mask.ptr, nullptr));
+    const auto hm = mask.to_host();
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < m; ++j)
+        wrong += ((hm[i * words + j / 32] >> (j % 32)) & 1u) !=
+                 (iou_hit(ref[i * m + j], 0.5f) ? 1u : 0u);
+    CHECK(wrong == 0);
+  }
+}
+
+TEST_CASE("device paired IoU / GIoU and pairwise GIoU", "[cuda]") {
+  if (!test::have_cuda_device()) return;
+  for (std::size_t n : {std::size_t{1}, std::size_t{1000}, std::size_t{100000}}) {
+    const auto a = boxes(n, 5), b = boxes(n, 6);
+    std::vector<float> ref(n), gref(n);
+    paired_iou<float>(a, b, ref);
+    for (std::size_t i = 0; i < n; ++i) gref[i] = giou(a[i], b[i]);
+    test::device_buffer<B> da(a), db(b);
+    test::device_buffer<float> out(n);
+    sync_ok(cuda::paired_iou(da.ptr, db.ptr, n, out.ptr, nullptr));
+    CHECK(same_bits(out.to_host(), ref));
+    sync_ok(cuda::paired_giou(da.ptr, db.ptr, n, out.ptr, nullptr));
+    CHECK(same_bits(out.to_host(), gref));
+  }
+  const auto a = boxes(70, 7), b = boxes(45, 8);
+  std::vector<float> gref(70 * 45);
+  for (std::size_t i = 0; i < 70; ++i)
+    for (std::size_t j = 0; j < 45; ++j) gref[i * 45 + j] = giou(a[i], b[j]);
+  test::device_buffer<B> da(a), db(b);
+  test::device_buffer<float> out(70 * 45);
+  sync_ok(cuda::pairwise_giou(da.ptr, 70, db.ptr, 45, out.ptr, nullptr));
+  CHECK(same_bits(out.to_host(), gref));
+}
+
+TEST_CASE("device fused max/argmax per row and column", "[cuda]") {
+  if (!test::have_cuda_device()) return;
+  for (auto [n, m] :
+       {std::pair<std::size_t, std::size_t>{1, 1}, {31, 65}, {257, 300}, {100000, 100}, {5, 0}}) {
+    const auto a = boxes(n, 9), b = boxes(m, 10);
+    std::vector<float> rmax(n), cmax(m);
+    std::vector<std::int64_t> rarg(n), carg(m);
+    max_iou_per_row<float>(a, b, rmax, rarg);
+    max_iou_per_col<float>(a, b, cmax, carg);
+    test::device_buffer<B> da(a), db(b);
+    test::device_buffer<float> dmax(std::max(n, m));
+    test::device_buffer<std::int64_t> darg(std::max(n, m));
+    sync_ok(cuda::max_iou_per_row(da.ptr, n, db.ptr, m, dmax.ptr, darg.ptr, nullptr));
+    auto gm = dmax.to_host();
+    auto ga = darg.to_host();
+    gm.resize(n), ga.resize(n);
+    CHECK(same_bits(gm, rmax));
+    CHECK(ga == rarg);
+    if (m == 0) continue;
+    sync_ok(cuda::max_iou_per_col(da.ptr, n, db.ptr, m, dmax.ptr, darg.ptr, nullptr));
+    gm = dmax.to_host(), ga = darg.to_host();
+    gm.resize(m), ga.resize(m);
+    CHECK(same_bits(gm, cmax));
+    CHECK(ga == carg);
+  }
+}
+
+TEST_CASE("device ragged batches equal the CPU ragged drivers", "[cuda]") {
+  if (!test::have_cuda_device()) return;
+  const std::vector<std::size_t> na{3, 0, 40, 1, 17, 200}, nb{5, 4, 0, 33, 17, 1};
+  std::vector<std::size_t> ao{0}, bo{0};
+  for (std::size_t k = 0; k < na.size(); ++k)
+    ao.push_back(ao.back() + na[k]), bo.push_back(bo.back() + nb[k]);
+  const auto a = boxes(ao.back(), 11), b = boxes(bo.back(), 12);
+  const auto oo = ragged_output_offsets(ao, bo);
+  std::vector<float> ref(oo.back()), rmax(a.size());
+  std::vector<std::int64_t> rarg(a.size());
+  ragged_pairwise_iou<float>(a, ao, b, bo, ref);
+  ragged_max_iou_per_row<float>(a, ao, b, bo, rmax, rarg);
+  test::device_buffer<B> da(a), db(b);
+  test::device_buffer<std::size_t> dao(ao), dbo(bo), doo(oo);
+  test::device_buffer<float> out(oo.back()), mx(a.size());
+  test::device_buffer<std::int64_t> arg(a.size());
+  const std::size_t images = na.size();
+  sync_ok(cuda::ragged_pairwise_iou(da.ptr, dao.ptr, db.ptr, dbo.ptr, doo.ptr, images, a.size(),
+                                    out.ptr, nullptr));
+  CHECK(same_bits(out.to_host(), ref));
+  sync_ok(cuda::ragged_max_iou_per_row(da.ptr, dao.ptr, db.ptr, dbo.ptr, images, a.size(), mx.ptr,
+                                       arg.ptr, nullptr));
+  CHECK(same_bits(mx.to_host(), rmax));
+  CHECK(arg.to_host() == rarg);
+}
+
+TEST_CASE("device entry points reject bad arguments without launching", "[cuda]") {
+  // Argument checks run before any CUDA call, so they are exercised on every machine.
+  float* out = nullptr;
+  CHECK_FALSE(cuda::pairwise_iou(nullptr, 3, nullptr, 4, out, nullptr).ok());
+  CHECK(cuda::pairwise_iou(nullptr, 0, nullptr, 4, out, nullptr).ok());  // empty: nothing to do
+  const B* fake = reinterpret_cast<const B*>(16);
+  CHECK_FALSE(cuda::pairwise_iou(fake, 3, fake, 4, reinterpret_cast<float*>(64),
+                                 cuda::iou_output::f32, 2, nullptr)
+                  .ok());  // ld < m
+  CHECK_FALSE(cuda::max_iou_per_row(fake, 3, fake, 2, nullptr, nullptr, nullptr).ok());
 }
 
 TEST_CASE("device count query never throws", "[cuda]") {
