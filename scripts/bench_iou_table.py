@@ -5,6 +5,7 @@ bench/README.md: throughput of every variant and the ratios the foundation issue
 targets, all from the same run.
 
 usage: bench_iou_table.py BENCH_BINARY [extra benchmark args...]
+       (recorded runs use: --benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
        bench_iou_table.py --json RESULTS.json
 """
 import json
@@ -32,6 +33,8 @@ def main(argv):
     data = load(argv)
     rate = {}
     for b in data["benchmarks"]:
+        if b.get("run_type") == "aggregate" and b.get("aggregate_name") != "median":
+            continue  # with --benchmark_repetitions, use the medians
         name, size = b["name"].split("/")[:2]
         rate[(name, int(size))] = b["items_per_second"]
     sizes = sorted({s for _, s in rate})

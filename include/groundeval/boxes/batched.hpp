@@ -104,6 +104,11 @@ void pairwise_iou(std::span<const box_xyxy<T>> a, std::span<const box_xyxy<T>> b
   const std::size_t n = a.size(), m = b.size();
   detail::check_output(out.size(), n * m, "pairwise_iou");
   if (n == 0 || m == 0) return;
+  if (n * m <= (std::size_t{1} << 14)) {  // small: the SoA copy would cost more than it saves
+    for (std::size_t i = 0; i < n; ++i)
+      for (std::size_t j = 0; j < m; ++j) out[i * m + j] = iou(a[i], b[j]);
+    return;
+  }
   const boxes_soa<T> s = to_soa(b);
   detail::parallel_for(n, m, opt, [&](std::size_t i0, std::size_t i1) {
     for (std::size_t i = i0; i < i1; ++i)
