@@ -55,6 +55,8 @@ class in_memory_dataset {
   std::string image_path(const sample& s) const {
     return m_image_dir.empty() ? std::string{} : m_image_dir + "/" + s.image_id + ".jpg";
   }
+  /// The image folder given at construction (may be empty).
+  const std::string& image_dir() const noexcept { return m_image_dir; }
   std::vector<sample>& samples() noexcept { return m_samples; }
   const std::vector<sample>& samples() const noexcept { return m_samples; }
 

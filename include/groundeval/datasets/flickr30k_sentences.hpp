@@ -1,0 +1,211 @@
+// SPDX-License-Identifier: Apache-2.0
+// groundeval/datasets/flickr30k_sentences.hpp — parser for Flickr30k Entities `Sentences/<id>.txt`
+// (`[/EN#<chain>/<type>... words]` markup). Target: groundeval::core (standard library only).
+// Reproduces MDETR's copy of get_sentence_data exactly on well-formed input (sentence index,
+// word index, spans); malformed markup is a problem (strict: error with file and line).
+#pragma once
+
+#include <groundeval/datasets/in_memory.hpp>
+#include <groundeval/datasets/problems.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace groundeval {
+
+/// One non-empty line of a Sentences file, already split into the cleaned sentence and its
+/// phrases (boxes left empty; the annotation loader fills them).
+struct flickr30k_sentence {
+  std::string text;             ///< words joined by single spaces, markup removed
+  std::size_t line = 0;         ///< 1-based physical line in the file (universal newlines)
+  std::vector<phrase> phrases;  ///< in order of appearance
+};
+
+namespace detail {
+
+/// Length in bytes of the Python `str.isspace()` character starting at s[i] (UTF-8), or 0.
+/// Covers ASCII \t \n \v \f \r, \x1c-\x1f, space, and U+0085, U+00A0, U+1680, U+2000-U+200A,
+/// U+2028, U+2029, U+202F, U+205F, U+3000 — what `str.split()` splits on.
+constexpr std::size_t python_space_length(std::string_view s, std::size_t i) noexcept {
+  const auto c = static_cast<unsigned char>(s[i]);
+  if (c == ' ' || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f)) return 1;
+  if (c < 0xc2) return 0;
+  const auto at = [&](std::size_t k) -> unsigned {
+    return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0u;
+  };
+  if (c == 0xc2) return (at(1) == 0x85 || at(1) == 0xa0) ? 2 : 0;
+  if (c == 0xe1) return (at(1) == 0x9a && at(2) == 0x80) ? 3 : 0;
+  if (c == 0xe2) {
+    if (at(1) == 0x80) {
+      const unsigned d = at(2);
+      return ((d >= 0x80 && d <= 0x8a) || d == 0xa8 || d == 0xa9 || d == 0xaf) ? 3 : 0;
+    }
+    return (at(1) == 0x81 && at(2) == 0x9f) ? 3 : 0;
+  }
+  if (c == 0xe3) return (at(1) == 0x80 && at(2) == 0x80) ? 3 : 0;
+  return 0;
+}
+
+/// Python `str.split()` on UTF-8 bytes.
+inline void python_split(std::string_view s, std::vector<std::string_view>& out) {
+  out.clear();
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    std::size_t sp;
+    while (i < n && (sp = python_space_length(s, i)) != 0) i += sp;
+    if (i >= n) break;
+    const std::size_t b = i;
+    while (i < n && python_space_length(s, i) == 0) ++i;
+    out.push_back(s.substr(b, i - b));
+  }
+}
+
+/// Checks the header token `[/EN#<digits>/<type>[/<type>...]`; on success fills id and types.
+inline bool parse_phrase_header(std::string_view tok, std::string& id,
+                                std::vector<std::string>& types, std::string& why) {
+  constexpr std::string_view prefix = "[/EN#";
+  if (tok.substr(0, prefix.size()) != prefix) {
+    why = "phrase header must start with '[/EN#'";
+    return false;
+  }
+  std::size_t i = prefix.size();
+  const std::size_t id_begin = i;
+  while (i < tok.size() && tok[i] >= '0' && tok[i] <= '9') ++i;
+  if (i == id_begin || (i < tok.size() && tok[i] != '/')) {
+    why = "chain id after '[/EN#' must be a non-empty run of digits";
+    return false;
+  }
+  id.assign(tok.substr(id_begin, i - id_begin));
+  types.clear();
+  if (i >= tok.size()) {
+    why = "phrase header has no type (expected '[/EN#<id>/<type>')";
+    return false;
+  }
+  while (i < tok.size()) {  // tok[i] == '/'
+    const std::size_t b = ++i;
+    while (i < tok.size() && tok[i] != '/') ++i;
+    if (i == b) {
+      why = "empty type in phrase header";
+      return false;
+    }
+    types.emplace_back(tok.substr(b, i - b));
+  }
+  return true;
+}
+
+inline std::string quoted(std::string_view s) {
+  std::string q = "'";
+  q.append(s.substr(0, 60));
+  if (s.size() > 60) q += "...";
+  q += "'";
+  return q;
+}
+
+}  // namespace detail
+
+/// Parses one line (without its line break). Appends nothing and reports nothing for an empty
+/// line; callers skip empty lines before calling (they have no sentence index).
+///
+/// Rules (MDETR datasets/flickr_eval.py get_sentence_data): tokens = Python str.split(); a token
+/// starting with '[' opens a phrase (header `[/EN#id/type...]`, not a word); inside a phrase a
+/// token ending in ']' closes it (the ']' is stripped, the rest is the phrase's last word).
+/// Span: char_begin = bytes of the preceding words + one space per preceding word.
+/// Problems (strict → error "FILE:LINE: ..."): malformed header, header without words
+/// (`[/EN#1/people]` or a lone `]`), '[' inside an open phrase (nesting), unterminated phrase.
+/// Lenient mode then does what the reference parser does (or drops the broken phrase where the
+/// reference would crash) and records the problem.
+inline flickr30k_sentence parse_flickr30k_sentence_line(std::string_view line,
+                                                        const std::string& file,
+                                                        std::size_t line_no, problem_sink& sink) {
+  flickr30k_sentence out;
+  out.line = line_no;
+  thread_local std::vector<std::string_view> tokens;
+  detail::python_split(line, tokens);
+
+  std::string& text = out.text;
+  text.reserve(line.size());
+  int n_words = 0;
+  auto add_word = [&](std::string_view w) {
+    if (n_words > 0) text += ' ';
+    text.append(w);
+    ++n_words;
+  };
+
+  bool open = false;
+  bool open_valid = false;  // header of the open phrase was well formed
+  phrase cur;
+  std::string why;
+  for (const std::string_view tok : tokens) {
+    if (!open) {
+      if (tok.front() != '[') {
+        add_word(tok);
+        continue;
+      }
+      open = true;
+      cur = phrase{};
+      cur.first_word_index = n_words;
+      if (tok.back() == ']') {
+        sink.report(error_kind::parse, file, line_no,
+                    "phrase header without words: " + detail::quoted(tok));
+        open = false;  // lenient: the header is dropped
+        continue;
+      }
+      open_valid = detail::parse_phrase_header(tok, cur.chain_id, cur.types, why);
+      if (!open_valid)
+        sink.report(error_kind::parse, file, line_no, why + ": " + detail::quoted(tok));
+      cur.char_begin = text.size() + (n_words > 0 ? 1 : 0);
+      continue;
+    }
+    // inside a phrase
+    if (tok.front() == '[')
+      sink.report(
+          error_kind::parse, file, line_no,
+          "'[' inside an open phrase (nested markup is not supported): " + detail::quoted(tok));
+    if (tok.back() == ']') {
+      const std::string_view w = tok.substr(0, tok.size() - 1);
+      if (w.empty())
+        sink.report(error_kind::parse, file, line_no,
+                    "']' must close the phrase's last word, found a lone ']'");
+      add_word(w);
+      open = false;
+      if (open_valid) {
+        cur.char_end = text.size();
+        cur.text.assign(text, cur.char_begin, cur.char_end - cur.char_begin);
+        out.phrases.push_back(std::move(cur));
+      }
+      continue;
+    }
+    add_word(tok);
+  }
+  if (open)
+    sink.report(error_kind::parse, file, line_no,
+                "unterminated phrase markup (no closing ']' before the end of the line)");
+  return out;
+}
+
+/// Parses a whole Sentences file. Lines are split with Python's universal newlines (\n, \r\n,
+/// lone \r); empty lines are skipped and do not get a sentence index; a whitespace-only line is
+/// a sentence without words or phrases (as in the reference).
+inline std::vector<flickr30k_sentence> parse_flickr30k_sentences(std::string_view content,
+                                                                 const std::string& file,
+                                                                 problem_sink& sink) {
+  std::vector<flickr30k_sentence> out;
+  out.reserve(6);
+  std::size_t i = 0, line_no = 0;
+  const std::size_t n = content.size();
+  while (i < n) {
+    std::size_t e = i;
+    while (e < n && content[e] != '\n' && content[e] != '\r') ++e;
+    ++line_no;
+    if (e > i)
+      out.push_back(parse_flickr30k_sentence_line(content.substr(i, e - i), file, line_no, sink));
+    if (e < n && content[e] == '\r' && e + 1 < n && content[e + 1] == '\n') ++e;
+    i = e + 1;
+  }
+  return out;
+}
+
+}  // namespace groundeval

@@ -1,0 +1,114 @@
+// SPDX-License-Identifier: Apache-2.0
+// groundeval/datasets/splits.hpp — image-id lists (train/val/test.txt) and their validation.
+// Target: groundeval::core (standard library only). The official Flickr30k Entities lists ship
+// in the repository's data/flickr30k_entities/ folder; `<dataset>/<split>.txt` overrides them.
+#pragma once
+
+#include <groundeval/datasets/problems.hpp>
+#include <groundeval/detail/file.hpp>
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+namespace groundeval {
+
+/// Path of an official split list below a data folder: `<data_dir>/flickr30k_entities/<split>.txt`.
+inline std::string flickr30k_split_path(const std::string& data_dir, std::string_view split) {
+  std::string p = data_dir;
+  if (!p.empty() && p.back() != '/') p += '/';
+  p += "flickr30k_entities/";
+  p += split;
+  p += ".txt";
+  return p;
+}
+
+/// Checks one image id: non-empty, no path separator, not "." or "..", no control character.
+/// Returns an empty string when valid, otherwise the reason.
+inline std::string image_id_problem(std::string_view id) {
+  if (id.empty()) return "empty image id";
+  if (id == "." || id == "..") return "image id '" + std::string(id) + "' is not a file name";
+  for (const char c : id) {
+    if (c == '/' || c == '\\')
+      return "image id '" + std::string(id) +
+             "' contains a path separator (rejected: no path traversal)";
+    if (static_cast<unsigned char>(c) < 0x20) return "image id contains a control character";
+  }
+  return {};
+}
+
+/// Validates a list of image ids (explicit list or a parsed split file); `where` names the source
+/// for messages, `lines[i]` (optional) the 1-based line of ids[i]. Duplicates and bad ids are
+/// problems; lenient mode drops them.
+inline std::vector<std::string> validate_image_ids(std::vector<std::string> ids,
+                                                   const std::string& where,
+                                                   const std::vector<std::size_t>& lines,
+                                                   problem_sink& sink) {
+  std::unordered_map<std::string_view, std::size_t> seen;
+  seen.reserve(ids.size());
+  std::vector<char> keep(ids.size(), 1);
+  for (std::size_t i = 0; i < ids.size(); ++i) {
+    const std::size_t line = i < lines.size() ? lines[i] : 0;
+    const std::string item = lines.empty() ? where + " [item " + std::to_string(i) + "]" : where;
+    if (auto why = image_id_problem(ids[i]); !why.empty()) {
+      sink.report(error_kind::invalid, item, line, why);
+      keep[i] = 0;
+      continue;
+    }
+    auto [it, inserted] = seen.emplace(ids[i], i);
+    if (!inserted) {
+      const std::size_t first = it->second;
+      sink.report(error_kind::invalid, item, line,
+                  "duplicate image id '" + ids[i] + "' (first at " +
+                      (first < lines.size() ? "line " + std::to_string(lines[first])
+                                            : "item " + std::to_string(first)) +
+                      ")");
+      keep[i] = 0;
+    }
+  }
+  std::vector<std::string> out;
+  out.reserve(ids.size());
+  for (std::size_t i = 0; i < ids.size(); ++i)
+    if (keep[i]) out.push_back(std::move(ids[i]));
+  return out;
+}
+
+/// Parses a split list: one id per line, surrounding whitespace stripped (Python `.strip()`),
+/// universal newlines, blank lines ignored, lines starting with '#' ignored.
+inline std::vector<std::string> parse_split_list(std::string_view content, const std::string& file,
+                                                 problem_sink& sink) {
+  std::vector<std::string> ids;
+  std::vector<std::size_t> lines;
+  std::size_t i = 0, line_no = 0;
+  const std::size_t n = content.size();
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; };
+  while (i < n) {
+    std::size_t e = i;
+    while (e < n && content[e] != '\n' && content[e] != '\r') ++e;
+    ++line_no;
+    std::size_t b = i, f = e;
+    while (b < f && is_space(content[b])) ++b;
+    while (f > b && is_space(content[f - 1])) --f;
+    if (f > b && content[b] != '#') {
+      ids.emplace_back(content.substr(b, f - b));
+      lines.push_back(line_no);
+    }
+    if (e < n && content[e] == '\r' && e + 1 < n && content[e + 1] == '\n') ++e;
+    i = e + 1;
+  }
+  return validate_image_ids(std::move(ids), file, lines, sink);
+}
+
+/// Reads and validates a split file; a missing file is an io error naming it.
+inline std::vector<std::string> read_split_file(const std::string& path, problem_sink& sink) {
+  std::string content;
+  if (!detail::read_whole_file(path, content)) {
+    sink.report(error_kind::io, path, 0, "cannot read split list");
+    return {};
+  }
+  return parse_split_list(content, path, sink);
+}
+
+}  // namespace groundeval

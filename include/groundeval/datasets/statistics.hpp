@@ -1,0 +1,177 @@
+// SPDX-License-Identifier: Apache-2.0
+// groundeval/datasets/statistics.hpp — counts that describe a loaded data set, and their text /
+// JSON rendering (used by `groundeval stats`). Target: groundeval::core (standard library only).
+#pragma once
+
+#include <groundeval/datasets/in_memory.hpp>
+#include <groundeval/detail/json_text.hpp>
+
+#include <cstddef>
+#include <cstdio>
+#include <map>
+#include <string>
+#include <string_view>
+#include <unordered_set>
+#include <vector>
+
+namespace groundeval {
+
+/// Statistics of a data set. Sentence/phrase counts are derived from the samples
+/// (compute_statistics); annotation-level counts (boxes, chains, flags) are filled by the loader
+/// that saw the annotation files and stay 0 where a format has no such notion.
+///
+/// Every phrase falls into exactly one of: evaluable (its chain has >= 1 box), notvisual (chain
+/// id "0"), missing_chain (id not in the annotation file), scene (chain has only scene flags),
+/// nobox (any other chain without a box). So phrases = evaluable_phrases + notvisual_phrases +
+/// missing_chain_phrases + scene_phrases + nobox_phrases for a Flickr30k Entities load.
+struct dataset_statistics {
+  std::size_t images = 0;               ///< distinct image ids
+  std::size_t sentences = 0;            ///< samples
+  std::size_t evaluable_sentences = 0;  ///< samples with >= 1 evaluable phrase
+  std::size_t phrases = 0;              ///< all phrase occurrences
+  std::size_t evaluable_phrases = 0;    ///< phrase occurrences with >= 1 ground-truth box
+  std::size_t gt_boxes = 0;             ///< sum over evaluable phrases of their box count
+  // Annotation level (loader-filled).
+  std::size_t boxes = 0;             ///< physical boxes (<bndbox> objects / JSON annotations)
+  std::size_t shared_boxes = 0;      ///< boxes listed under >= 2 chain ids
+  std::size_t chains = 0;            ///< distinct (image, chain id) pairs in the annotations
+  std::size_t multi_box_chains = 0;  ///< chains with >= 2 boxes
+  std::size_t scene_objects = 0;     ///< box-less objects with scene = 1
+  std::size_t nobox_objects = 0;     ///< box-less objects with nobndbox = 1
+  std::size_t degenerate_boxes = 0;  ///< boxes with zero width or height (NaN IoU in the reference)
+  std::size_t notvisual_phrases = 0;      ///< chain id "0"
+  std::size_t missing_chain_phrases = 0;  ///< chain id used in a sentence, absent from the XML
+  std::size_t scene_phrases = 0;
+  std::size_t nobox_phrases = 0;
+  std::map<std::string, std::size_t> phrases_by_type;            ///< each phrase once per type
+  std::map<std::string, std::size_t> evaluable_phrases_by_type;  ///< the evaluator's denominators
+  /// Up to 20 "FILE:LINE: chain ID" locations of missing chain ids.
+  std::vector<std::string> missing_chain_examples;
+};
+
+/// Fills the sample-derived counts (images .. gt_boxes, phrases_by_type,
+/// evaluable_phrases_by_type, notvisual_phrases) of `st` from a data set.
+inline void add_sample_statistics(const in_memory_dataset& ds, dataset_statistics& st) {
+  // Flat counters while scanning (a handful of type names), merged into the maps at the end.
+  std::vector<std::pair<std::string_view, std::size_t>> all, ev;
+  auto bump = [](std::vector<std::pair<std::string_view, std::size_t>>& v, std::string_view t) {
+    for (auto& e : v)
+      if (e.first == t) {
+        ++e.second;
+        return;
+      }
+    v.emplace_back(t, 1);
+  };
+  std::unordered_set<std::string_view> images;
+  std::string_view last_image;
+  bool first = true;
+  for (const sample& s : ds) {
+    if (first || s.image_id != last_image) images.insert(s.image_id);  // loaders group by image
+    first = false;
+    last_image = s.image_id;
+    ++st.sentences;
+    bool any = false;
+    for (const phrase& p : s.phrases) {
+      ++st.phrases;
+      const bool evaluable = !p.boxes.empty();
+      if (p.chain_id == "0" && !evaluable) ++st.notvisual_phrases;
+      for (const auto& t : p.types) {
+        bump(all, t);
+        if (evaluable) bump(ev, t);
+      }
+      if (evaluable) {
+        any = true;
+        ++st.evaluable_phrases;
+        st.gt_boxes += p.boxes.size();
+      }
+    }
+    if (any) ++st.evaluable_sentences;
+  }
+  st.images += images.size();
+  for (const auto& [t, n] : all) st.phrases_by_type[std::string(t)] += n;
+  for (const auto& [t, n] : ev) st.evaluable_phrases_by_type[std::string(t)] += n;
+}
+
+/// Sample-derived statistics of any in-memory data set.
+inline dataset_statistics compute_statistics(const in_memory_dataset& ds) {
+  dataset_statistics st;
+  add_sample_statistics(ds, st);
+  return st;
+}
+
+/// The counts as (name, value) pairs in a fixed order (text and JSON output share it).
+inline std::vector<std::pair<std::string_view, std::size_t>> statistics_fields(
+    const dataset_statistics& s) {
+  return {{"images", s.images},
+          {"sentences", s.sentences},
+          {"evaluable_sentences", s.evaluable_sentences},
+          {"phrases", s.phrases},
+          {"evaluable_phrases", s.evaluable_phrases},
+          {"gt_boxes", s.gt_boxes},
+          {"boxes", s.boxes},
+          {"shared_boxes", s.shared_boxes},
+          {"chains", s.chains},
+          {"multi_box_chains", s.multi_box_chains},
+          {"scene_objects", s.scene_objects},
+          {"nobox_objects", s.nobox_objects},
+          {"degenerate_boxes", s.degenerate_boxes},
+          {"notvisual_phrases", s.notvisual_phrases},
+          {"missing_chain_phrases", s.missing_chain_phrases},
+          {"scene_phrases", s.scene_phrases},
+          {"nobox_phrases", s.nobox_phrases}};
+}
+
+/// A JSON object with every count as an integer, `phrases_by_type`,
+/// `evaluable_phrases_by_type` and `missing_chain_examples`.
+inline std::string to_json(const dataset_statistics& s) {
+  std::string out = "{\n";
+  for (const auto& [k, v] : statistics_fields(s)) {
+    out += "  ";
+    detail::json_quote(out, k);
+    out += ": " + std::to_string(v) + ",\n";
+  }
+  auto map_out = [&](std::string_view key, const std::map<std::string, std::size_t>& m) {
+    out += "  ";
+    detail::json_quote(out, key);
+    out += ": {";
+    bool first = true;
+    for (const auto& [t, n] : m) {
+      out += first ? "" : ", ";
+      first = false;
+      detail::json_quote(out, t);
+      out += ": " + std::to_string(n);
+    }
+    out += "},\n";
+  };
+  map_out("phrases_by_type", s.phrases_by_type);
+  map_out("evaluable_phrases_by_type", s.evaluable_phrases_by_type);
+  out += "  \"missing_chain_examples\": [";
+  for (std::size_t i = 0; i < s.missing_chain_examples.size(); ++i) {
+    out += i ? ", " : "";
+    detail::json_quote(out, s.missing_chain_examples[i]);
+  }
+  out += "]\n}\n";
+  return out;
+}
+
+/// A human-readable table of the counts.
+inline std::string to_text(const dataset_statistics& s) {
+  std::string out;
+  char buf[128];
+  for (const auto& [k, v] : statistics_fields(s)) {
+    std::snprintf(buf, sizeof buf, "%-24.*s %zu\n", static_cast<int>(k.size()), k.data(), v);
+    out += buf;
+  }
+  out += "phrases by type (all / evaluable):\n";
+  for (const auto& [t, n] : s.phrases_by_type) {
+    const auto it = s.evaluable_phrases_by_type.find(t);
+    const std::size_t e = it == s.evaluable_phrases_by_type.end() ? 0 : it->second;
+    std::snprintf(buf, sizeof buf, "  %-22.*s %zu / %zu\n", static_cast<int>(t.size()), t.data(), n,
+                  e);
+    out += buf;
+  }
+  for (const auto& m : s.missing_chain_examples) out += "missing chain: " + m + "\n";
+  return out;
+}
+
+}  // namespace groundeval
