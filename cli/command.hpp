@@ -3,6 +3,10 @@
 // its entry point and registers it with a namespace-scope `register_command` call.
 #pragma once
 
+#include <groundeval/error.hpp>
+
+#include <cstddef>
+#include <exception>
 #include <functional>
 #include <map>
 #include <string>
@@ -29,6 +33,31 @@ inline bool register_command(command c) {
   auto name = c.name;
   registry().emplace(std::move(name), std::move(c));
   return true;
+}
+
+/// The value of option args[i] (which must follow it); advances i. Throws a config error
+/// "<command>: <option> needs a value" when it is missing.
+inline std::string option_value(std::string_view command, const std::vector<std::string>& args,
+                                std::size_t& i) {
+  if (i + 1 >= args.size())
+    throw error(error_kind::config, std::string(command) + ": " + args[i] + " needs a value");
+  return args[++i];
+}
+
+/// `text` as a number in [0, 1] (an IoU threshold); a config error naming the option otherwise.
+inline double parse_unit_interval(std::string_view command, std::string_view option,
+                                  const std::string& text) {
+  std::size_t pos = 0;
+  double v = -1.0;
+  try {
+    v = std::stod(text, &pos);
+  } catch (const std::exception&) {
+    pos = 0;
+  }
+  if (pos != text.size() || !(v >= 0.0 && v <= 1.0))
+    throw error(error_kind::config, std::string(command) + ": " + std::string(option) + " " + text +
+                                        " is not a number in [0, 1]");
+  return v;
 }
 
 }  // namespace groundeval::cli

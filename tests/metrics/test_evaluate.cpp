@@ -1,0 +1,202 @@
+// SPDX-License-Identifier: Apache-2.0
+// evaluate(): sentence/phrase selection, matching of predictions, and the explicit handling of
+// what the reference ignores (duplicates, unknown ids) or dies on (missing, wrong counts, empty).
+#include "fixtures.hpp"
+
+#include <groundeval/eval/evaluate.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <vector>
+
+using namespace groundeval;
+using namespace groundeval::test;
+
+namespace {
+// Image "100": sentence 0 has two evaluable phrases and a notvisual one between them; sentence 1
+// has nothing evaluable. Image "200": sentence 0 has one evaluable phrase with two GT boxes.
+in_memory_dataset fixture() {
+  std::vector<sample> s;
+  s.push_back(make_sample(
+      "100", 0,
+      {make_phrase("1", {"people"}, {{10, 10, 50, 90}}), make_phrase("0", {"notvisual"}, {}),
+       make_phrase("2", {"clothing", "other"}, {{20, 20, 40, 40}})}));
+  s.push_back(make_sample("100", 1, {make_phrase("3", {"scene"}, {})}));
+  s.push_back(
+      make_sample("200", 0, {make_phrase("7", {"animals"}, {{0, 0, 8, 10}, {12, 0, 20, 10}})}));
+  return in_memory_dataset("fixture", std::move(s));
+}
+
+prediction_set good_mdetr() {
+  prediction_set p;
+  p.source = "preds.json";
+  p.sentences.push_back(
+      sent("100", "0", {ranked({{10, 10, 50, 90}}), ranked({{0, 0, 5, 5}, {20, 20, 40, 40}})}));
+  p.sentences.push_back(sent("200", "0", {ranked({{0, 0, 20, 10}})}));
+  return p;
+}
+}  // namespace
+
+TEST_CASE("evaluate: selection, counts and per-type recall", "[eval]") {
+  const auto data = fixture();
+  const auto r = evaluate(data, good_mdetr());
+  CHECK(r.sentences == 2);
+  CHECK(r.phrases == 3);
+  CHECK(r.images == 2);
+  CHECK(r.recall.recall(1) == 1.0 / 3.0);
+  CHECK(r.recall.recall(5) == 2.0 / 3.0);
+  CHECK(r.recall.recall(1, "people") == 1.0);
+  CHECK(r.recall.recall(5, "clothing") == 1.0);
+  CHECK(r.recall.recall(5, "other") == 1.0);
+  CHECK(r.recall.recall(k_all, "animals") == 0.0);
+  CHECK(r.recall.categories.count("notvisual") == 0);
+  CHECK(r.recall.categories.count("scene") == 0);
+  CHECK(r.warnings.total() == 0);
+  REQUIRE(r.outcomes.size() == 3);
+  CHECK(r.outcomes[1].phrase == 2);  // phrase index in the sentence, notvisual skipped
+
+  evaluation_options merged;
+  merged.protocol = gt_protocol::merged_box;
+  const auto m = evaluate(data, good_mdetr(), merged);
+  CHECK(m.recall.recall(1, "animals") == 1.0);
+}
+
+TEST_CASE("evaluate: first duplicate wins, unknown ids are counted warnings", "[eval]") {
+  const auto data = fixture();
+  auto p = good_mdetr();
+  p.sentences.push_back(
+      sent("100", "0", {ranked({{500, 500, 600, 600}}), ranked({{500, 500, 600, 600}})}));
+  p.sentences.push_back(sent("999", "0", {ranked({{0, 0, 1, 1}})}));  // unknown image
+  p.sentences.push_back(sent("100", "7", {ranked({{0, 0, 1, 1}})}));  // unknown sentence
+  p.sentences.push_back(sent("100", "1", {ranked({{0, 0, 1, 1}})}));  // nothing to evaluate
+  p.sentences.push_back(sent("100", "1", {}));                        // fine: empty
+  p.sentences.push_back(sent("100", "0.0", {}));                      // float-like id: unknown
+  const auto r = evaluate(data, p);
+  CHECK(r.recall.recall(1) == 1.0 / 3.0);  // the first prediction of 100_0 was used
+  CHECK(r.warnings.duplicate_sentences == 1);
+  CHECK(r.warnings.unknown_images == 1);
+  CHECK(r.warnings.unknown_sentences == 2);
+  CHECK(r.warnings.unexpected_sentences == 1);
+  CHECK(r.warnings.examples.size() == 5);
+  CHECK(r.warnings.examples[0].find("preds.json: entry #2") == 0);
+}
+
+TEST_CASE("evaluate: missing predictions are an error unless counted", "[eval]") {
+  const auto data = fixture();
+  auto p = good_mdetr();
+  p.sentences.pop_back();
+  try {
+    (void)evaluate(data, p);
+    FAIL("expected an error");
+  } catch (const groundeval::error& e) {
+    CHECK(e.kind() == error_kind::invalid);
+    CHECK(std::string(e.what()).find("preds.json: missing predictions for 1 phrase(s) in 1 "
+                                     "sentence(s): image 200 sentence 0 phrase 0") == 0);
+  }
+  evaluation_options o;
+  o.count_missing_as_miss = true;
+  const auto r = evaluate(data, p, o);
+  CHECK(r.phrases == 3);
+  CHECK(r.warnings.missing_phrases == 1);
+  CHECK(r.warnings.missing_sentences == 1);
+  CHECK(r.recall.recall(k_all, "animals") == 0.0);
+  CHECK(r.outcomes[2].source == outcome_source::missing);
+}
+
+TEST_CASE("evaluate: wrong number of phrase lists names the entry", "[eval]") {
+  const auto data = fixture();
+  auto p = good_mdetr();
+  p.sentences[1].boxes.push_back(ranked({{0, 0, 1, 1}}));
+  CHECK_THROWS_WITH(evaluate(data, p),
+                    Catch::Contains("preds.json: entry #1: got 2 phrase lists, expected 1"));
+  evaluation_options o;
+  o.count_invalid_as_miss = true;
+  const auto r = evaluate(data, p, o);
+  CHECK(r.warnings.invalid_sentences == 1);
+  CHECK(r.recall.categories.at("animals").total == 1);
+}
+
+TEST_CASE("evaluate: an empty candidate list is a counted miss", "[eval]") {
+  const auto data = fixture();
+  auto p = good_mdetr();
+  p.sentences[0].boxes[0].clear();
+  const auto r = evaluate(data, p);
+  CHECK(r.recall.empty_lists == 1);
+  CHECK(r.answers.empty_lists == 1);
+  CHECK(r.answers.count(query_status::empty) == 1);
+  CHECK(r.recall.recall(k_all, "people") == 0.0);
+}
+
+TEST_CASE("evaluate: per-phrase records (JSON Lines layout)", "[eval]") {
+  const auto data = fixture();
+  prediction_set p;
+  p.source = "run.jsonl";
+  auto rec = [](std::string img, long long s, std::size_t pi, std::string chain,
+                std::vector<scored_box> boxes, std::size_t line) {
+    phrase_prediction_record r;
+    r.image_id = std::move(img);
+    r.sentence_id = s;
+    r.phrase_index = pi;
+    r.chain_id = std::move(chain);
+    r.result.boxes = std::move(boxes);
+    r.result.latency_s = 0.5;
+    r.line = line;
+    return r;
+  };
+  p.phrases.push_back(rec("100", 0, 2, "2", ranked({{20, 20, 40, 40}}), 1));
+  p.phrases.push_back(rec("100", 0, 0, "", ranked({{10, 10, 50, 90}}), 2));
+  p.phrases.push_back(rec("100", 0, 0, "1", ranked({{0, 0, 1, 1}}), 3));  // duplicate
+  p.phrases.push_back(rec("100", 0, 1, "0", ranked({{0, 0, 1, 1}}), 4));  // not evaluable
+  p.phrases.push_back(rec("100", 0, 9, "", ranked({{0, 0, 1, 1}}), 5));   // unknown phrase
+  p.phrases.push_back(rec("300", 0, 0, "", ranked({{0, 0, 1, 1}}), 6));   // unknown image
+  p.phrases.push_back(rec("200", 0, 0, "7", ranked({{0, 0, 8, 10}}), 7));
+  const auto r = evaluate(data, p);
+  CHECK(r.recall.recall(1) == 1.0);
+  CHECK(r.warnings.duplicate_phrases == 1);
+  CHECK(r.warnings.non_evaluable_phrases == 1);
+  CHECK(r.warnings.unknown_phrases == 1);
+  CHECK(r.warnings.unknown_images == 1);
+  CHECK(r.latency.count == 3);
+
+  p.phrases.push_back(rec("200", 0, 0, "7", ranked({{0, 0, 8, 10}}), 8));
+  p.phrases[6].chain_id = "8";
+  CHECK_THROWS_WITH(evaluate(data, p), Catch::Contains("run.jsonl:7: chain id 8 does not match"));
+}
+
+TEST_CASE("evaluate: results do not depend on the thread count", "[eval]") {
+  // 9,000 phrases: enough for the parallel path (threads = 2) to split the work in two.
+  std::vector<sample> ss;
+  prediction_set p;
+  for (int i = 0; i < 3000; ++i) {
+    const std::string id = std::to_string(7000 + i);
+    const double o = i % 17;
+    ss.push_back(
+        make_sample(id, 0,
+                    {make_phrase("1", {"people"}, {{o, o, o + 40, o + 30}}),
+                     make_phrase("2", {"other", "scene"}, {{5, 5, 5, 9}, {50, 50, 90, 95}}),
+                     make_phrase("3", {"clothing"}, {{o, 0, o + 10, 10}})}));
+    p.sentences.push_back(sent(id, "0",
+                               {ranked({{o + (i % 5), o, o + 40, o + 30}, {0, 0, 1, 1}}),
+                                ranked({{1, 1, 1, 1}, {50, 50, 90, 95.0 - (i % 50)}}),
+                                ranked({{o, 0, o + 10, 5 + (i % 7) * 0.5}, {o, 0, o + 10, 10}})}));
+  }
+  const in_memory_dataset data("threads", std::move(ss));
+  evaluation_options one, two;
+  one.threads = 1;
+  two.threads = 2;
+  const auto a = evaluate(data, p, one), b = evaluate(data, p, two);
+  REQUIRE(a.phrases == 9000);
+  for (const auto& [cat, c] : a.recall.categories) {
+    CHECK(c.total == b.recall.categories.at(cat).total);
+    CHECK(c.hits == b.recall.categories.at(cat).hits);
+  }
+  CHECK(a.localization.iou_sum == b.localization.iou_sum);  // bit-identical, not approximately
+  CHECK(a.localization.at_coco == b.localization.at_coco);
+  CHECK(a.recall.nan_phrases == b.recall.nan_phrases);
+  CHECK(a.recall.nan_phrases > 0);
+  for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+    CHECK(a.outcomes[i].hit_mask == b.outcomes[i].hit_mask);
+    CHECK(a.outcomes[i].top1_iou == b.outcomes[i].top1_iou);
+  }
+}
