@@ -84,6 +84,7 @@ struct query_result {
   std::string raw_text;     ///< the model's raw answer, when there is one
   std::string message;      ///< failure reason for format_failure / error
   double latency_s = -1.0;  ///< seconds spent on this query; negative when not measured
+  std::string geometry;     ///< how model coordinates map to the image (JSON); empty if none
 };
 
 template <class G>

@@ -1,0 +1,740 @@
+// SPDX-License-Identifier: Apache-2.0
+// Parser table for groundeval/grounders/parsers.hpp. Every "real" case quotes a model answer (or a
+// format example) from the source named in its `source` field; expected boxes are computed by
+// hand from the family's documented convention (or copied from the reference implementation's
+// own expected output where the source gives one, e.g. HF transformers integration tests).
+// Image sizes are chosen by the test unless the source states them. Adversarial cases follow.
+#include <groundeval/grounders/parsers.hpp>
+
+#include <catch2/catch.hpp>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+using namespace groundeval;
+
+namespace {
+
+struct want_box {
+  double x1, y1, x2, y2;
+  std::string label;
+  std::uint8_t flags = box_flag_none;
+};
+
+struct parser_case {
+  std::string family;
+  image_size size;
+  std::vector<std::pair<std::string, std::string>> geom;
+  std::string text;
+  query_status status;
+  std::vector<want_box> boxes;
+  std::string source;  ///< where the answer comes from (or "adversarial")
+  bool partial = false;
+};
+
+void run_case(const parser_case& c) {
+  INFO("family " << c.family << " | source: " << c.source << "\ntext: " << c.text);
+  const geometry g = family_geometry(c.family, c.size, c.geom);
+  const parse_result r = parse_answer(c.family, c.text, g);
+  INFO("reason: " << r.reason);
+  CHECK(r.status == c.status);
+  CHECK(r.partial == c.partial);
+  REQUIRE(r.boxes.size() == c.boxes.size());
+  for (std::size_t i = 0; i < c.boxes.size(); ++i) {
+    INFO("box " << i);
+    CHECK(r.boxes[i].box.x1 == Approx(c.boxes[i].x1).margin(1e-6));
+    CHECK(r.boxes[i].box.y1 == Approx(c.boxes[i].y1).margin(1e-6));
+    CHECK(r.boxes[i].box.x2 == Approx(c.boxes[i].x2).margin(1e-6));
+    CHECK(r.boxes[i].box.y2 == Approx(c.boxes[i].y2).margin(1e-6));
+    CHECK(r.boxes[i].label == c.boxes[i].label);
+    CHECK(int(r.boxes[i].flags) == int(c.boxes[i].flags));
+  }
+  if (c.status != query_status::ok) CHECK(!r.reason.empty());
+}
+
+constexpr auto ok = query_status::ok;
+constexpr auto empty = query_status::empty;
+constexpr auto fail = query_status::format_failure;
+constexpr std::uint8_t clipped = box_flag_clipped;
+constexpr std::uint8_t swapped = box_flag_swapped;
+
+// Kosmos-2 expected boxes: normalized values from HF transformers' EXPECTED_ENTITIES, scaled.
+want_box kn(double x1, double y1, double x2, double y2, std::string label, double w, double h) {
+  return {x1 * w, y1 * h, x2 * w, y2 * h, std::move(label)};
+}
+
+}  // namespace
+
+TEST_CASE("real answers: Kosmos-2", "[parsers][real]") {
+  const double W = 640, H = 480;
+  const std::vector<parser_case> cases = {
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "<grounding> An image of<phrase> a snowman</phrase><object><patch_index_0044>"
+       "<patch_index_0863></object> warming himself by<phrase> a fire</phrase><object>"
+       "<patch_index_0005><patch_index_0911></object>.",
+       ok,
+       {kn(0.390625, 0.046875, 0.984375, 0.828125, "a snowman", W, H),
+        kn(0.171875, 0.015625, 0.484375, 0.890625, "a fire", W, H)},
+       "huggingface/transformers tests/models/kosmos2/test_modeling_kosmos2.py "
+       "test_snowman_image_captioning (EXPECTED_PROCESSED_TEXT / EXPECTED_ENTITIES); same text "
+       "in the microsoft/kosmos-2-patch14-224 model card"},
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "<grounding> Describe this image in detail: The image features a snowman sitting by<phrase>"
+       " a campfire</phrase><object><patch_index_0005><patch_index_1007></object> in the snow. "
+       "He is wearing<phrase> a hat</phrase><object><patch_index_0048><patch_index_0250>"
+       "</object>,<phrase> scarf</phrase><object><patch_index_0240><patch_index_0604></object>, "
+       "and<phrase> gloves</phrase><object><patch_index_0400><patch_index_0532></object>, with"
+       "<phrase> a pot</phrase><object><patch_index_0610><patch_index_0872></object> nearby and"
+       "<phrase> a cup</phrase><object><patch_index_0796><patch_index_1023></object> placed "
+       "nearby. The snowman appears to be enjoying the warmth of the fire, and it appears to have "
+       "a warm and cozy atmosphere.",
+       ok,
+       {kn(0.171875, 0.015625, 0.484375, 0.984375, "a campfire", W, H),
+        kn(0.515625, 0.046875, 0.828125, 0.234375, "a hat", W, H),
+        kn(0.515625, 0.234375, 0.890625, 0.578125, "scarf", W, H),
+        kn(0.515625, 0.390625, 0.640625, 0.515625, "gloves", W, H),
+        kn(0.078125, 0.609375, 0.265625, 0.859375, "a pot", W, H),
+        kn(0.890625, 0.765625, 0.984375, 0.984375, "a cup", W, H)},
+       "huggingface/transformers tests/models/kosmos2/test_modeling_kosmos2.py "
+       "EXPECTED_PROCESSED_TEXT_LONG / EXPECTED_ENTITIES_LONG"},
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "a wet suit is at <object><patch_index_0003><patch_index_0004>"
+       "</delimiter_of_multi_objects/><patch_index_0005><patch_index_0006></object> in the "
+       "picture",
+       ok,
+       // both pairs share a row: the official rule decodes them to outer cell edges
+       {kn(3.0 / 32, 0, 5.0 / 32, 1.0 / 32, "", W, H),
+        kn(5.0 / 32, 0, 7.0 / 32, 1.0 / 32, "", W, H)},
+       "microsoft/unilm kosmos-2/demo/decode_string.py __main__ example caption"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: Florence-2", "[parsers][real]") {
+  // Car image of the HF tests is 640x480; HF's native port truncates to int (truncate=true),
+  // and its EXPECTED_PARSED_ANSWER values are the expected boxes below.
+  const std::vector<std::pair<std::string, std::string>> trunc = {{"truncate", "true"}};
+  const std::vector<parser_case> cases = {
+      {"florence-2",
+       {640, 480},
+       trunc,
+       "</s><s>car<loc_53><loc_333><loc_933><loc_774>door handle<loc_425><loc_503><loc_474>"
+       "<loc_515>wheel<loc_709><loc_576><loc_865><loc_772><loc_150><loc_584><loc_309><loc_773>"
+       "</s><pad><pad><pad><pad>",
+       ok,
+       {{34, 160, 597, 371, "car"},
+        {272, 241, 303, 247, "door handle"},
+        {454, 276, 553, 370, "wheel"},
+        {96, 280, 198, 371, "wheel"}},
+       "huggingface/transformers tests/models/florence2/test_modeling_florence2.py "
+       "test_base_model_batching_inference_sdpa (<OD>, EXPECTED_GENERATED_TEXTS[1] and "
+       "EXPECTED_PARSED_ANSWER)"},
+      {"florence-2",
+       {640, 480},
+       trunc,
+       "</s><s>wheels<loc_144><loc_570><loc_870><loc_778>wheels<loc_711><loc_573><loc_866>"
+       "<loc_774>wheels<loc_148><loc_579><loc_304><loc_774></s><pad><pad><pad>",
+       ok,
+       {{92, 273, 557, 373, "wheels"},
+        {455, 275, 554, 371, "wheels"},
+        {95, 278, 194, 371, "wheels"}},
+       "huggingface/transformers tests/models/florence2/test_modeling_florence2.py "
+       "<OPEN_VOCABULARY_DETECTION> (EXPECTED_GENERATED_TEXTS[1], EXPECTED_PARSED_ANSWER_1)"},
+      {"florence-2",
+       {640, 480},
+       trunc,
+       "</s><s>car<loc_52><loc_334><loc_932><loc_774></s><pad><pad><pad><pad><pad>",
+       ok,
+       {{33, 160, 596, 371, "car"}},
+       "huggingface/transformers tests/models/florence2/test_modeling_florence2.py "
+       "test_large_model_batching_inference_eager (EXPECTED_PARSED_ANSWER_1)"},
+      // the original remote code keeps floats: bin centres (v + 0.5) * W / 1000
+      {"florence-2",
+       {640, 480},
+       {},
+       "</s><s>car<loc_52><loc_334><loc_932><loc_774></s>",
+       ok,
+       {{52.5 * 0.64, 334.5 * 0.48, 932.5 * 0.64, 774.5 * 0.48, "car"}},
+       "same answer, default (float) decoding"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: Qwen-VL", "[parsers][real]") {
+  // 1998x999: with the official divisor 999, x = 2v and y = v.
+  const std::vector<parser_case> cases = {
+      {"qwen-vl",
+       {1998, 999},
+       {},
+       "<ref>击掌</ref><box>(536,509),(588,602)</box>",
+       ok,
+       {{1072, 509, 1176, 602, "击掌"}},
+       "QwenLM/Qwen-VL README.md @aa00ed0 line 706 (Qwen-VL-Chat answer)"},
+      {"qwen-vl",
+       {1998, 999},
+       {},
+       "<img>https://qianwen-res.oss-cn-beijing.aliyuncs.com/Qwen-VL/assets/demo.jpeg</img>"
+       "Generate the caption in English with grounding:<ref> Woman</ref><box>(451,379),(731,806)"
+       "</box> and<ref> her dog</ref><box>(219,424),(576,896)</box> playing on the beach"
+       "<|endoftext|>",
+       ok,
+       {{902, 379, 1462, 806, "Woman"}, {438, 424, 1152, 896, "her dog"}},
+       "QwenLM/Qwen-VL README.md @aa00ed0 line 752 (Qwen-VL base model completion)"},
+      {"qwen-vl",
+       {1998, 999},
+       {},
+       "<ref> Two apples</ref><box>(302,257),(582,671)</box><box>(603,252),(878,642)</box> "
+       "and<ref> a bowl</ref><box>(2,269),(304,674)</box>",
+       ok,
+       {{604, 257, 1164, 671, "Two apples"},
+        {1206, 252, 1756, 642, "Two apples"},
+        {4, 269, 608, 674, "a bowl"}},
+       "QwenLM/Qwen-VL TUTORIAL.md @aa00ed0 line 248 (response quoted in the tutorial)"},
+      {"qwen-vl",
+       {1998, 999},
+       {},
+       "<ref>上海环球金融中心</ref><box>(667,437),(760,874)</box>和<ref>东方明珠</ref><box>"
+       "(506,75),(582,946)</box>",
+       ok,
+       {{1334, 437, 1520, 874, "上海环球金融中心"}, {1012, 75, 1164, 946, "东方明珠"}},
+       "QwenLM/Qwen-VL TUTORIAL.md @aa00ed0 line 175"},
+      {"qwen-vl",
+       {1000, 1000},
+       {{"divisor", "1000"}},
+       "<ref>\"击掌\"</ref><box>(211,412),(577,891)</box>",
+       ok,
+       {{211, 412, 577, 891, "\"击掌\""}},
+       "QwenLM/Qwen-VL README.md @aa00ed0 line 828 (divisor=1000, the tokenizer's drawing code)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: Qwen2-VL", "[parsers][real]") {
+  const std::vector<parser_case> cases = {
+      {"qwen2-vl",
+       {2000, 1000},
+       {},
+       "<|object_ref_start|>击掌<|object_ref_end|><|box_start|>(531,516),(581,596)<|box_end|>"
+       "<|im_end|>",
+       ok,
+       {{1062, 516, 1162, 596, "击掌"}},
+       "QwenLM/Qwen3-VL issue #9 (Qwen2-VL demo answer, 2024-09-26)"},
+      {"qwen2-vl",
+       {1000, 500},
+       {},
+       "<|object_ref_start|>一只狗<|object_ref_end|><|box_start|>(221,423),(569,886)<|box_end|>和"
+       "<|object_ref_start|>一个女人<|object_ref_end|><|box_start|>(451,381),(733,793)"
+       "<|box_end|>正在沙滩上玩耍",
+       ok,
+       {{221, 211.5, 569, 443, "一只狗"}, {451, 190.5, 733, 396.5, "一个女人"}},
+       "modelscope/ms-swift docs Customization/自定义数据集.md (Qwen2-VL grounding format), quoted "
+       "in modelscope/ms-swift issue #3511"},
+      {"qwen2-vl",
+       {506, 505},
+       {},
+       "<think>To identify the differences between the two images, I will carefully compare each "
+       "element in both images. ... I will note the position of the apple in the first image."
+       "</think>\n<answer>(500,270),(710,480)</answer>",
+       ok,
+       {{253, 136.35, 359.26, 242.4, ""}},
+       "AMAP-ML/UniVG-R1 issue #15 (Qwen2-VL-based model, special tokens stripped; the "
+       "maintainer confirms the 0-1000 Qwen2-VL convention)"},
+      {"qwen2-vl",
+       {1000, 1000},
+       {},
+       "<|box_start|>(101,201),(150,266)<|box_end|><|box_start|>(401,601),(550,666)<|box_end|>",
+       ok,
+       {{101, 201, 150, 266, ""}, {401, 601, 550, 666, ""}},
+       "modelscope/ms-swift docs/source_en/Customization/Custom-dataset.md @3602360 (sheep "
+       "example)"},
+      {"qwen2-vl",
+       {1000, 1000},
+       {},
+       "<|object_ref_start|>Popup close button<|object_ref_end|><|box_start|>(1769, 1013), "
+       "(1778, 1027)<|box_end|>\n<|object_ref_start|>Popup close button<|object_ref_end|>"
+       "<|box_start|>(483, 954), (519, 987)<|box_end|>",
+       ok,
+       {{1000, 1000, 1000, 1000, "Popup close button", clipped},
+        {483, 954, 519, 987, "Popup close button"}},
+       "QwenLM/Qwen3-VL issue #762 (user's data in Qwen2-VL format with absolute pixels: read "
+       "as 0-1000 it leaves the image and is clipped, flagged)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
+  // 1920x1080 smart-resizes to 1932x1092, so pixel values are scaled by 1920/1932, 1080/1092.
+  const double sx = 1920.0 / 1932, sy = 1080.0 / 1092;
+  const std::vector<parser_case> cases = {
+      {"qwen2.5-vl",
+       {1920, 1080},
+       {},
+       "{\n\"bbox_2d\": [135, 114, 1016, 672]\n}",
+       ok,
+       {{135 * sx, 114 * sy, 1016 * sx, 672 * sy, ""}},
+       "QwenLM/Qwen3-VL issue #1137 (Qwen2.5-VL grounding answer format, one object)"},
+      {"qwen2.5-vl",
+       {640, 436},
+       {},
+       "```json\n[\n\t{\"bbox_2d\": [139, 768, 315, 954], \"label\": \"truck\"},\n\t{\"bbox_2d\": "
+       "[366, 679, 536, 849], \"label\": \"car\"}\n]\n```",
+       ok,
+       // 640x436 -> smart_resize 644x448; values beyond the frame are clipped
+       {{139 * 640.0 / 644, 436, 315 * 640.0 / 644, 436, "truck", clipped},
+        {366 * 640.0 / 644, 436, 536 * 640.0 / 644, 436, "car", clipped}},
+       "OpenGVLab/InternVL issue #1140 (the Qwen2.5-VL-style JSON format quoted there)"},
+      {"qwen3-vl",
+       {1000, 500},
+       {},
+       "json\n[\n    {\"bbox_2d\": [323, 118, 444, 825], \"label\": \"watch\"},\n    {\"bbox_2d\": "
+       "[444, 118, 565, 825], \"label\": \"watch\"},\n    {\"bbox_2d\": [565, 118, 686, 825], "
+       "\"label\": \"watch\"},\n    {\"bbox_2d\": [686, 118, 807, 825], \"label\": \"watch\"}\n]",
+       ok,
+       {{323, 59, 444, 412.5, "watch"},
+        {444, 59, 565, 412.5, "watch"},
+        {565, 59, 686, 412.5, "watch"},
+        {686, 59, 807, 412.5, "watch"}},
+       "QwenLM/Qwen3-VL issue #2020 (Qwen3-VL-235B answer, 0-1000 relative)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: CogVLM / CogAgent", "[parsers][real]") {
+  const std::vector<parser_case> cases = {
+      {"cogvlm",
+       {1000, 800},
+       {},
+       "Plan: 1. Type 'CogVLM' into the Google search bar. 2. Review the search results that "
+       "appear. 3. Click on a relevant result to read more about CogVLM or access further "
+       "resources.\nNext Action: Move the cursor to the Google search bar, and type 'CogVLM' into "
+       "it.\nGrounded Operation:[combobox] Search -> TYPE: CogVLM at the box [[212,498,787,564]]",
+       ok,
+       {{212, 398.4, 787, 451.2, ""}},
+       "THUDM/CogVLM README.md @f7283b2 (CogAgent answer with grounding)"},
+      {"cogvlm",
+       {1000, 1000},
+       {},
+       "[[881,448,975,521]]",
+       ok,
+       {{881, 448, 975, 521, ""}},
+       "zai-org/CogVLM issue #165 (returned result; maintainer: relative 000-999, int(v)/1000)"},
+      {"cogvlm",
+       {288, 296},
+       {},
+       "[[097, 514, 283, 996]]",
+       ok,
+       {{0.097 * 288, 0.514 * 296, 0.283 * 288, 0.996 * 296, ""}},
+       "zai-org/CogVLM issue #46 (answer on a 288x296 image; maintainer: proportion of the axis)"},
+      {"cogvlm",
+       {1000, 2000},
+       {},
+       "Action: Click on the 'Adobe Photoshop 2023' icon located in the middle of the screen to "
+       "open the application.\nGrounded Operation: CLICK(box=[[346,574,424,710]], "
+       "element_type='卡片', element_info='Adobe Photoshop 2023')\n<<一般操作>>",
+       ok,
+       {{346, 1148, 424, 1420, ""}},
+       "modelscope/ms-swift tests/test_align/test_template/test_vision.py @3602360 (cogagent-9b "
+       "answer asserted by the test)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: PaliGemma", "[parsers][real]") {
+  const std::vector<parser_case> cases = {
+      {"paligemma",
+       {640, 480},
+       {},
+       "<loc0000><loc0000><loc1022><loc1022> cat",
+       ok,
+       {{0, 0, 1022.0 / 1024 * 640, 1022.0 / 1024 * 480, "cat"}},
+       "modelscope/ms-swift tests (test_paligemma: paligemma-3b-mix-224 answer to 'detect cat')"},
+      {"paligemma",
+       {1024, 1024},
+       {},
+       "<loc0204><loc0366><loc0469><loc0558> road sign ; <loc0204><loc0162><loc0459><loc0357> "
+       "road sign ; <loc0215><loc0710><loc0477><loc0879> road sign ; <loc0558><loc0551><loc0648>"
+       "<loc0692> road sign",
+       ok,
+       {{366, 204, 558, 469, "road sign"},
+        {162, 204, 357, 459, "road sign"},
+        {710, 215, 879, 477, "road sign"},
+        {551, 558, 692, 648, "road sign"}},
+       "sevval12345/paligemma2-analysis-and-experiments README.md (paligemma2-3b-mix answer to "
+       "'detect road sign')"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: InternVL", "[parsers][real]") {
+  const std::vector<parser_case> cases = {
+      {"internvl",
+       {1000, 500},
+       {},
+       "<ref>XXX</ref><box>[[253, 231, 733, 787]]</box>",
+       ok,
+       {{253, 115.5, 733, 393.5, "XXX"}},
+       "OpenGVLab/InternVL issue #227 (answer format confirmed by maintainer czczup)"},
+      {"internvl",
+       {500, 1000},
+       {},
+       "<ref>羊</ref><box>[[101, 201, 150, 266]]</box>",
+       ok,
+       {{50.5, 201, 75, 266, "羊"}},
+       "modelscope/ms-swift examples/notebook/qwen2_5-vl-grounding/zh.ipynb @3602360 (InternVL2.5 "
+       "grounding format)"},
+      {"internvl",
+       {1000, 500},
+       {},
+       "The bounding box coordinates of the region this sentence describes are [x1, y1, x2, y2].",
+       fail,
+       {},
+       "OpenGVLab/InternVL issue #625 (InternVL-8B answered with the placeholder)"},
+      {"internvl",
+       {1000, 500},
+       {},
+       "<ref>class name</ref><box>[[x1, y1, x2, y2], ...]</box>",
+       fail,
+       {},
+       "OpenGVLab/InternVL issue #606 (the format as the user quotes it: placeholders only)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("documented formats: LLaVA, Shikra, MiniGPT-v2, Ferret, pixel", "[parsers][real]") {
+  // These formats are written as the projects document them (spec protocol.md section 4); the
+  // values are illustrative, not model answers.
+  const std::vector<parser_case> cases = {
+      {"llava",
+       {640, 480},
+       {},
+       "[0.61, 0.36, 0.92, 0.83]",
+       ok,
+       {{0.61 * 640, 0.36 * 640 - 80, 0.92 * 640, 0.83 * 640 - 80, ""}},
+       "protocol.md 4 (LLaVA-1.5 REC answer form in llava_v1_5_mix665k, 2-decimal floats)"},
+      {"llava",
+       {640, 480},
+       {{"frame", "original"}},
+       "[0.61, 0.36, 0.92, 0.83]",
+       ok,
+       {{0.61 * 640, 0.36 * 480, 0.92 * 640, 0.83 * 480, ""}},
+       "same, frame=original (the disputed reading of LLaVA#623/#822)"},
+      {"shikra",
+       {400, 300},
+       {},
+       "a man[0.105,0.200,0.500,0.800;0.600,0.150,0.900,0.400] rides a horse",
+       ok,
+       {{42, 30, 200, 270, ""}, {240, 10, 360, 110, ""}},
+       "protocol.md 4.2 (Shikra PlainBoxFormatter: 3 decimals, ';'-joined, padded square)"},
+      {"minigpt-v2",
+       {448, 300},
+       {},
+       "<p>a man</p> {<10><20><50><90>}<delim>{<60><20><90><95>}",
+       ok,
+       {{44.8, 60, 224, 270, "a man"}, {268.8, 60, 403.2, 285, "a man"}},
+       "protocol.md 4.8 (MiniGPT-v2 {<x0><y0><x1><y1>} 0-100, <delim> between boxes)"},
+      {"ferret",
+       {333, 500},
+       {},
+       "There is a dog [100, 200, 300, 400] next to a cat [500, 100, 999, 999].",
+       ok,
+       {{33, 100, 99, 200, ""}, {166, 50, 332, 499, ""}},
+       "protocol.md 4.11 (Ferret ints 0-999, decoded int(v * W / 1000))"},
+      {"pixel",
+       {640, 480},
+       {},
+       "The person is at [120, 40, 300, 460].",
+       ok,
+       {{120, 40, 300, 460, ""}},
+       "plain pixel boxes"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("adversarial: prose, malformed and out-of-range text", "[parsers][adversarial]") {
+  const std::vector<parser_case> cases = {
+      // numbers in prose are never boxes
+      {"llava",
+       {640, 480},
+       {},
+       "There are 3 dogs and 2 cats, about 0.5 of the image.",
+       empty,
+       {},
+       "adversarial"},
+      {"pixel", {640, 480}, {}, "See reference [1] and [2].", empty, {}, "adversarial"},
+      {"qwen2-vl",
+       {640, 480},
+       {},
+       "The dog (on the left, 120, 40) is brown.",
+       empty,
+       {},
+       "adversarial"},
+      {"cogvlm",
+       {640, 480},
+       {},
+       "I cannot provide the exact coordinates of the objects in the image as the image does not "
+       "provide a scale or reference points for measuring",
+       empty,
+       {},
+       "zai-org/CogVLM2 issue #45 (CogVLM2 answer to a grounding request)"},
+      {"minigpt-v2",
+       {640, 480},
+       {},
+       "I cannot provide a detailed description of the image you provided as it is not "
+       "appropriate or respectful to describe someone's personal appearance or body features.",
+       empty,
+       {},
+       "Vision-CAIR/MiniGPT-4 issue #386 (MiniGPT-v2 answer to '[grounding] describe this image "
+       "in detail')"},
+      {"paligemma", {640, 480}, {}, "", empty, {}, "adversarial: empty answer"},
+      // box-like but malformed
+      {"llava", {640, 480}, {}, "[0.1, 0.2, 0.3]", fail, {}, "adversarial: 3 numbers"},
+      {"llava", {640, 480}, {}, "[0.1, 0.2, 0.3, 0.4, 0.5]", fail, {}, "adversarial: 5 numbers"},
+      {"llava", {640, 480}, {}, "[0.1 0.2 0.3 0.4]", fail, {}, "adversarial: no commas"},
+      {"llava", {640, 480}, {}, "[0.1, 0.2, 0.3, 0.4", fail, {}, "adversarial: unterminated"},
+      {"pixel",
+       {640, 480},
+       {},
+       "[533, 132, 457]",
+       fail,
+       {},
+       "DeepSeek-VL2 issue #96 (odd number of values)"},
+      {"pixel", {640, 480}, {}, "[1e3, 2, 3, 4]", fail, {}, "adversarial: exponent"},
+      {"pixel",
+       {640, 480},
+       {},
+       "[99999999999999999999999999999, 1, 2, 3]",
+       fail,
+       {},
+       "adversarial: overlong number (DeepSeek-VL2 #96 style)"},
+      {"qwen-vl",
+       {640, 480},
+       {},
+       "<ref>dog</ref><box>(12,34)</box>",
+       fail,
+       {},
+       "adversarial: one corner"},
+      {"qwen-vl",
+       {640, 480},
+       {},
+       "<ref>dog</ref><box>(12,34),(56,",
+       fail,
+       {},
+       "adversarial: cut off"},
+      {"qwen2-vl",
+       {640, 480},
+       {},
+       "<|box_start|>(501,10), (995987)<|box_end|>",
+       fail,
+       {},
+       "ScreenSpot-Pro-GUI-Grounding issue #7 (garbled coordinates)"},
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "<phrase>a dog</phrase><object><patch_index_0044></object>",
+       fail,
+       {},
+       "adversarial: one patch"},
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "<object><patch_index_1024><patch_index_0044></object>",
+       fail,
+       {},
+       "adversarial: index beyond the grid"},
+      {"kosmos-2",
+       {640, 480},
+       {},
+       "<patch_index_0044><patch_index_0863>",
+       fail,
+       {},
+       "adversarial: patches outside <object>"},
+      {"florence-2",
+       {640, 480},
+       {},
+       "car<loc_53><loc_333><loc_933>",
+       fail,
+       {},
+       "adversarial: 3 locations"},
+      {"paligemma",
+       {640, 480},
+       {},
+       "<loc0000><loc0000><loc1022> cat",
+       fail,
+       {},
+       "supervision test_paligemma (3 locations)"},
+      {"paligemma",
+       {640, 480},
+       {},
+       "<loc12><loc0000><loc1022><loc1022> cat",
+       fail,
+       {},
+       "adversarial: short location token"},
+      {"minigpt-v2", {640, 480}, {}, "{<10><20><30>}", fail, {}, "adversarial: 3 values"},
+      {"minigpt-v2", {640, 480}, {}, "{<10><20><30><x>}", fail, {}, "adversarial: non-number"},
+      {"qwen2.5-vl",
+       {640, 480},
+       {},
+       "```json\n[{\"bbox_2d\": [1, 2, 3], \"label\": \"a\"}]\n```",
+       fail,
+       {},
+       "adversarial: 3 numbers"},
+      {"qwen2.5-vl",
+       {640, 480},
+       {},
+       "{\"bbox_2d\": \"12, 34, 56, 78\"}",
+       fail,
+       {},
+       "adversarial: string instead of array"},
+      {"qwen2.5-vl",
+       {640, 480},
+       {},
+       "The box is [10, 20, 30, 40].",
+       fail,
+       {},
+       "adversarial: no bbox_2d key"},
+      {"qwen2.5-vl",
+       {640, 480},
+       {},
+       "[{\"bbox_2d\": [10, 20, 30, 40], \"label\": \"a\"}, "
+       "{\"bbox_2d\": [50, 60,",
+       ok,
+       {{10 * 640.0 / 644, 20 * 480.0 / 476, 30 * 640.0 / 644, 40 * 480.0 / 476, "a"}},
+       "adversarial: cut off after the first object (max_tokens)",
+       true},
+      {"internvl", {640, 480}, {}, "<ref>dog</ref><box></box>", fail, {}, "adversarial: empty"},
+      {"shikra",
+       {640, 480},
+       {},
+       "[0.1,0.2,0.3,0.4;0.5,0.6]",
+       ok,
+       {{64, 48, 192, 176, ""}},
+       "adversarial: second group short",
+       true},
+      {"llava",
+       {640, 480},
+       {},
+       "[0.1, 0.2, 0.3, 0.4;0.5, 0.6, 0.7, 0.8]",
+       fail,
+       {},
+       "adversarial: ';' is not LLaVA's format"},
+      // swapped and out of range
+      {"pixel",
+       {640, 480},
+       {},
+       "[300, 460, 120, 40]",
+       ok,
+       {{120, 40, 300, 460, "", swapped}},
+       "adversarial: swapped corners"},
+      {"pixel",
+       {640, 480},
+       {},
+       "[-10, 40, 700, 460]",
+       ok,
+       {{0, 40, 640, 460, "", clipped}},
+       "adversarial: outside the image"},
+      {"qwen2-vl",
+       {1000, 1000},
+       {},
+       "<|box_start|>(600,700),(100,1200)<|box_end|>",
+       ok,
+       {{100, 700, 600, 1000, "", std::uint8_t(swapped | clipped)}},
+       "adversarial: swapped and above 1000"},
+      {"kosmos-2",
+       {320, 320},
+       {},
+       "<object><patch_index_0863><patch_index_0044></object>",
+       ok,
+       {{125, 15, 315, 265, "", swapped}},
+       "adversarial: corners in the wrong order"},
+      // several answers in one, in order
+      {"cogvlm",
+       {1000, 1000},
+       {},
+       "A [[100,200,300,400;500,600,700,800]] and [[010,020,030,040]]",
+       ok,
+       {{100, 200, 300, 400, ""}, {500, 600, 700, 800, ""}, {10, 20, 30, 40, ""}},
+       "adversarial: several boxes in order"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("every family is parsed and unknown families are rejected", "[parsers]") {
+  for (auto id : family_ids) {
+    const geometry g = family_geometry(id, {640, 480});
+    const parse_result r = parse_answer(id, "no box here, 12 34 56 78", g);
+    INFO(id);
+    CHECK(r.status == query_status::empty);
+    CHECK(r.geom == g);
+  }
+  CHECK_THROWS_AS(parse_answer("gpt-4o", "[1,2,3,4]", family_geometry("pixel", {10, 10})), error);
+}
+
+TEST_CASE("parsers survive arbitrary bytes", "[parsers][adversarial]") {
+  // deterministic pseudo-random strings built from box-format fragments
+  const std::vector<std::string> frags = {"[",
+                                          "]",
+                                          ",",
+                                          ";",
+                                          "0.5",
+                                          "-",
+                                          "<box>",
+                                          "</box>",
+                                          "(",
+                                          ")",
+                                          "<ref>",
+                                          "</ref>",
+                                          "{",
+                                          "}",
+                                          "<",
+                                          ">",
+                                          "<loc_",
+                                          "<loc0",
+                                          "12",
+                                          "999",
+                                          "<object>",
+                                          "</object>",
+                                          "<patch_index_0044>",
+                                          "\"bbox_2d\"",
+                                          ":",
+                                          "\"label\"",
+                                          "\"",
+                                          "\\",
+                                          "```json",
+                                          "<|box_start|>",
+                                          "<|box_end|>",
+                                          "<p>",
+                                          "</p>",
+                                          "<delim>",
+                                          "</delimiter_of_multi_objects/>",
+                                          "\xff",
+                                          "\n",
+                                          " "};
+  std::uint32_t state = 12345;
+  auto next = [&] {
+    state = state * 1664525u + 1013904223u;
+    return state >> 8;
+  };
+  for (int n = 0; n < 3000; ++n) {
+    std::string s;
+    const int len = int(next() % 40);
+    for (int k = 0; k < len; ++k) s += frags[next() % frags.size()];
+    for (auto id : family_ids) {
+      const auto r = parse_answer(id, s, family_geometry(id, {640, 480}));
+      for (const auto& b : r.boxes) {
+        CHECK(b.box.x1 >= 0);
+        CHECK(b.box.x2 <= 640);
+        CHECK(b.box.x1 <= b.box.x2);
+        CHECK(b.box.y1 <= b.box.y2);
+      }
+      if (r.status == query_status::ok) CHECK(!r.boxes.empty());
+      if (r.status != query_status::ok) CHECK(r.boxes.empty());
+    }
+  }
+}
