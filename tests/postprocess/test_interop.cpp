@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: Apache-2.0
+// Tests of groundeval::interop: .npy / .npz reading (fixtures written by fixtures/
+// make_fixtures.py with NumPy; synthetic arrays, not model outputs), zero-copy Eigen / xtensor
+// views, the Eigen GEMM path against the reference loop, and the npy-detector grounder.
+#include <groundeval/grounders/interop/npy_detector.hpp>
+#include <groundeval/interop/eigen.hpp>
+#include <groundeval/interop/npy.hpp>
+#include <groundeval/interop/xtensor.hpp>
+
+#include <catch2/catch.hpp>
+#include <xtensor/xarray.hpp>
+
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <random>
+#include <string>
+#include <vector>
+
+using namespace groundeval;
+using BD = box_xyxy<double>;
+
+namespace {
+const std::string kDir = GROUNDEVAL_FIXTURES_DIR;
+std::string fx(const std::string& name) { return kDir + "/" + name; }
+}  // namespace
+
+TEST_CASE("npy: read, convert dtype, Fortran order", "[interop][npy]") {
+  const auto boxes = read_npy<float>(fx("mdetr_img2/pred_boxes.npy"));
+  CHECK(boxes.shape == std::vector<std::size_t>{3, 4});
+  CHECK(boxes.data[4] == 0.25f);
+  CHECK(boxes.view()(2, 3) == 1.f);  // zero-copy xtensor adaptor
+  // float64, Fortran order on disk: element (r, c) must be ln(k[r][c]) in C order.
+  const auto lg = read_npy<double>(fx("mdetr_img2/pred_logits.npy"));
+  REQUIRE(lg.shape == std::vector<std::size_t>{3, 5});
+  CHECK(lg.data[0 * 5 + 3] == std::log(4.0));
+  CHECK(lg.data[1 * 5 + 1] == std::log(6.0));
+  CHECK(lg.data[2 * 5 + 2] == std::log(5.0));
+  const auto off = read_npy<long long>(fx("mdetr_img2/token_offsets.npy"));  // int32 on disk
+  CHECK(off.data == std::vector<long long>{0, 0, 0, 1, 2, 5, 6, 9});
+}
+
+TEST_CASE("npy: bad files are errors naming the file", "[interop][npy]") {
+  CHECK_THROWS_WITH(read_npy<float>(fx("truncated.npy")),
+                    Catch::Contains("truncated.npy") && Catch::Contains("body holds 45 bytes") &&
+                        Catch::Contains("need 48"));
+  CHECK_THROWS_WITH(read_npy<float>(fx("nope.npy")),
+                    Catch::Contains("nope.npy: cannot open or read file"));
+  CHECK_THROWS_WITH(parse_npy<float>("hello world", "mem"),
+                    Catch::Contains("mem: not a valid .npy array: missing the"));
+  // A header length pointing past the end, and a malformed dictionary.
+  std::string h("\x93NUMPY\x01\x00\xff\x00", 10);
+  CHECK_THROWS_WITH(parse_npy<float>(h, "mem"), Catch::Contains("truncated header"));
+  std::string bad("\x93NUMPY\x01\x00\x10\x00{'descr': 7}   \n", 26);
+  CHECK_THROWS_WITH(parse_npy<float>(bad, "mem"), Catch::Contains("unrecognized header"));
+  // Every truncation of a valid file fails cleanly (never crashes).
+  std::ifstream in(fx("mdetr_img2/pred_boxes.npy"), std::ios::binary);
+  const std::string full((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (std::size_t n = 0; n < full.size(); ++n)
+    CHECK_THROWS_AS(parse_npy<float>(full.substr(0, n), "cut"), groundeval::error);
+  CHECK(parse_npy<float>(full, "whole").size() == 12);
+}
+
+TEST_CASE("npz: stored archives, keys, compressed ones rejected", "[interop][npz]") {
+  const npz_file z(fx("gdino_img1.npz"));
+  CHECK(z.keys() ==
+        std::vector<std::string>{"pred_logits", "pred_boxes", "token_offsets", "caption"});
+  const auto l = z.get<float>("pred_logits");
+  CHECK(l.shape == std::vector<std::size_t>{1, 3, 4});
+  CHECK(std::isinf(l.data[0]));
+  CHECK(l.data[5] == 0.f);
+  CHECK_THROWS_WITH(z.get<float>("centerness"), Catch::Contains("no array 'centerness'"));
+  const npz_file c(fx("compressed.npz"));
+  CHECK_THROWS_WITH(c.get<float>("pred_logits"),
+                    Catch::Contains("compressed.npz:pred_logits") &&
+                        Catch::Contains("np.savez, not np.savez_compressed"));
+  CHECK_THROWS_WITH(npz_file(fx("truncated.npy")), Catch::Contains("not a valid .npz"));
+  // Every truncation of a valid archive fails cleanly.
+  std::ifstream in(fx("gdino_img1.npz"), std::ios::binary);
+  const std::string full((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string tmp = "groundeval_cut_test.npz";
+  for (std::size_t n = 0; n < full.size(); n += 7) {
+    std::ofstream(tmp, std::ios::binary) << full.substr(0, n);
+    CHECK_THROWS_AS(npz_file(tmp), groundeval::error);
+  }
+  std::remove(tmp.c_str());
+}
+
+TEST_CASE("views: Eigen maps and xtensor adaptors see caller memory", "[interop][views]") {
+  std::vector<float> logits(2 * 3 * 4), boxes(2 * 3 * 4), cen(2 * 3);
+  for (std::size_t i = 0; i < logits.size(); ++i) logits[i] = static_cast<float>(i);
+  const auto v = make_detector_outputs_view<float>(logits, boxes, cen, 2, 3, 4);
+  const auto m = logits_matrix(v, 1);
+  CHECK(m.rows() == 3);
+  CHECK(m(2, 3) == 23.f);
+  CHECK(m.data() == logits.data() + 12);  // no copy
+  const auto t = logits_tensor(v, 1);
+  CHECK(t(2, 3) == 23.f);
+  CHECK(&t(0, 0) == logits.data() + 12);
+
+  row_major_matrix<float> el(3, 4), eb(3, 4);
+  el.setZero();
+  eb.setZero();
+  Eigen::VectorXf ec;  // absent
+  const auto ve = make_detector_outputs_view(el, eb, ec, "eigen");
+  CHECK(ve.logits == el.data());
+  CHECK(ve.centerness == nullptr);
+  Eigen::MatrixXf col_major(3, 4);
+  CHECK_THROWS_WITH(make_detector_outputs_view(col_major, eb, ec, "eigen"),
+                    Catch::Contains("eigen: pred_logits must be a dense row-major matrix"));
+  row_major_matrix<float> eb3(3, 3);
+  CHECK_THROWS_WITH(make_detector_outputs_view(el, eb3, ec, "eigen"),
+                    Catch::Contains("pred_boxes is 3 x 3, expected 3 x 4"));
+
+  xt::xarray<float> xl = xt::zeros<float>({1, 3, 4}), xb = xt::zeros<float>({1, 3, 4});
+  const auto vx = make_detector_outputs_view(xl, xb);
+  CHECK(vx.batch == 1);
+  CHECK(vx.logits == xl.data());
+  xt::xarray<float> xbad = xt::zeros<float>({1, 2, 4});
+  CHECK_THROWS_WITH(
+      make_detector_outputs_view(xl, xbad, static_cast<xt::xarray<float>*>(nullptr), "x"),
+      Catch::Contains("x: pred_boxes has shape [1, 2, 4] but pred_logits has shape [1, 3, 4]"));
+}
+
+TEST_CASE("eigen_gemm matches the reference loop; the pipeline ranks the same", "[interop][gemm]") {
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> u(-4.f, 4.f);
+  const std::size_t q = 50, t = 32;
+  std::vector<float> logits(q * t), boxes(q * 4, .5f);
+  for (auto& x : logits) x = u(rng);
+  std::vector<token_offset> offs;
+  for (std::size_t i = 0; i < 20; ++i) offs.push_back({i * 2, i * 2 + 1});
+  positive_map_options po;
+  po.token_slots = t;
+  const std::vector<char_span> spans{{0, 5}, {10, 11}, {4, 39}};
+  const positive_map pm = build_positive_map(spans, offs, 40, po);
+  std::vector<float> probs;
+  const auto v = make_detector_outputs_view<float>(logits, boxes, {}, 1, q, t);
+  for (const auto& preset : {grounding_dino_postprocess(), mdetr_postprocess()}) {
+    postprocess_options o = preset;
+    o.aggregation = score_aggregation::normalized_sum;
+    o.activation = token_activation::sigmoid;
+    std::vector<float> p(q * t);
+    for (std::size_t i = 0; i < p.size(); ++i) p[i] = 1.f / (1.f + std::exp(-logits[i]));
+    const auto a = phrase_scores<float>(p, q, pm, o, reference_gemm{});
+    const auto b = phrase_scores<float>(p, q, pm, o, eigen_gemm{});
+    REQUIRE(a.size() == b.size());
+    for (std::size_t i = 0; i < a.size(); ++i)
+      CHECK_THAT(b[i], Catch::Matchers::WithinRel(a[i], 1e-5f));
+  }
+  const auto ra =
+      postprocess_image<float>(v, 0, pm, image_size{10, 10}, grounding_dino_postprocess());
+  const auto rb = postprocess_image<float, eigen_gemm>(v, 0, pm, image_size{10, 10},
+                                                       grounding_dino_postprocess(), {}, "", {});
+  for (std::size_t p = 0; p < ra.size(); ++p) CHECK(ra[p].boxes.size() == rb[p].boxes.size());
+}
+
+TEST_CASE("npy-detector: replays dumps through any preset", "[interop][npy-detector]") {
+  npy_detector_grounder g(fx("manifest.txt"), grounding_dino_postprocess());
+  static_assert(Grounder<basic_npy_detector_grounder<eigen_gemm>>);
+  // Image 1: the Grounding DINO fixture of test_presets.cpp, from an .npz.
+  const std::string cap = "a red car";
+  const std::vector<phrase_query> qs{{"a red", cap, 0, 5, 0}, {"car", cap, 6, 9, 1}};
+  auto r = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qs});
+  REQUIRE(r.size() == 2);
+  REQUIRE(r[0].status == query_status::ok);
+  REQUIRE(r[0].boxes.size() == 3);
+  CHECK(r[0].boxes[1].box == BD{125, 0, 175, 100});  // q2 second for "a red" (see presets)
+  CHECK(r[1].boxes[0].box == BD{0, 0, 100, 50});     // q1 first for "car"
+  // Image 2: the MDETR fixture from a folder of .npy files (float64, Fortran order).
+  npy_detector_grounder gm(fx("manifest.txt"), mdetr_postprocess());
+  const std::vector<phrase_query> qm{{"a red car", cap, 0, 9, 0}, {"red", cap, 1, 5, 1}};
+  r = gm.ground(grounding_request{image_ref{"img2", {}, {200, 100}}, qm});
+  REQUIRE(r[0].boxes.size() == 3);
+  CHECK(r[0].boxes[0].box == BD{0, 0, 100, 50});     // q1 (.6)
+  CHECK(r[1].boxes[0].box == BD{125, 0, 175, 100});  // q2 (.5)
+  CHECK_THAT(r[0].boxes[0].score, Catch::Matchers::WithinRel(0.6, 1e-6));
+  // Per-query failures are recorded, naming the item.
+  const std::vector<phrase_query> bad{
+      {"car", cap, 6, 12, 0}, {"a", cap, 0, 1, 1}, {"x", "another caption", 0, 1, 2}};
+  r = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, bad});
+  CHECK(r[0].status == query_status::error);
+  CHECK(r[0].message.find("gdino_img1.npz (image img1, phrase 0): phrase 0 span [6, 12) is "
+                          "outside the caption of 9") != std::string::npos);
+  CHECK(r[1].status == query_status::ok);
+  CHECK(r[2].message.find("has the caption \"another caption\"") != std::string::npos);
+  r = g.ground(grounding_request{image_ref{"img3", {}, {200, 100}}, qs});
+  CHECK(r[0].status == query_status::error);
+  CHECK(r[0].message.find("bad_shapes.npz: pred_boxes has shape [1, 2, 4]") != std::string::npos);
+  r = g.ground(grounding_request{image_ref{"img7", {}, {200, 100}}, qs});
+  CHECK(r[0].message.find("no dump for image img7") != std::string::npos);
+  // A missing dump file is a set-up error naming manifest and line.
+  CHECK_THROWS_WITH(npy_detector_grounder(fx("missing_manifest.txt"), mdetr_postprocess()),
+                    Catch::Contains("missing_manifest.txt:3: dump file") &&
+                        Catch::Contains("not_there.npz' does not exist"));
+  CHECK_THROWS_WITH(npy_detector_grounder(fx("none.txt"), mdetr_postprocess()),
+                    Catch::Contains("none.txt: cannot open the manifest"));
+  CHECK_THROWS_WITH(load_detector_dump(fx("gone.npz")),
+                    Catch::Contains("gone.npz: dump file does not exist"));
+}
