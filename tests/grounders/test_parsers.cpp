@@ -279,7 +279,8 @@ TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
        "{\n\"bbox_2d\": [135, 114, 1016, 672]\n}",
        ok,
        {{135 * sx, 114 * sy, 1016 * sx, 672 * sy, ""}},
-       "QwenLM/Qwen3-VL issue #1137 (Qwen2.5-VL grounding answer format, one object)"},
+       "QwenLM/Qwen3-VL issue #1137 (Qwen2.5-VL answer format, one object: a training-data "
+       "'gpt' turn, not a model answer)"},
       {"qwen2.5-vl",
        {640, 436},
        {},
@@ -289,7 +290,37 @@ TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
        // 640x436 -> smart_resize 644x448; values beyond the frame are clipped
        {{139 * 640.0 / 644, 436, 315 * 640.0 / 644, 436, "truck", clipped},
         {366 * 640.0 / 644, 436, 536 * 640.0 / 644, 436, "car", clipped}},
-       "OpenGVLab/InternVL issue #1140 (the Qwen2.5-VL-style JSON format quoted there)"},
+       "OpenGVLab/InternVL issue #1140 (the Qwen2.5-VL-style JSON format example in the "
+       "user's prompt, not a model answer)"},
+      // 1280x960 smart-resizes to 1288x952 (960/28 = 34.3 -> 952, 1280/28 = 45.7 -> 1288)
+      {"qwen2.5-vl",
+       {1280, 960},
+       {},
+       "[\n  {\"bbox_2d\": [105, 301, 232, 480], \"label\": \"person\"}, \n  {\"bbox_2d\": "
+       "[210, 263, 290, 476], \"label\": \"person\"}, \n  {\"bbox_2d\": [153, 265, 204, 338], "
+       "\"label\": \"person\"}, \n  {\"bbox_2d\": [83, 274, 165, 452], \"label\": \"person\"}\n]",
+       ok,
+       {{105 * 1280.0 / 1288, 301 * 960.0 / 952, 232 * 1280.0 / 1288, 480 * 960.0 / 952, "person"},
+        {210 * 1280.0 / 1288, 263 * 960.0 / 952, 290 * 1280.0 / 1288, 476 * 960.0 / 952, "person"},
+        {153 * 1280.0 / 1288, 265 * 960.0 / 952, 204 * 1280.0 / 1288, 338 * 960.0 / 952, "person"},
+        {83 * 1280.0 / 1288, 274 * 960.0 / 952, 165 * 1280.0 / 1288, 452 * 960.0 / 952, "person"}},
+       "om-ai-lab/VLM-R1 issue #288 (model output quoted by the reporter in a ```json block: "
+       "Qwen2.5-VL pixel boxes; image size not stated)"},
+      // 640x480 smart-resizes to 644x476. Quoted without the issue's markdown list indentation.
+      {"qwen2.5-vl",
+       {640, 480},
+       {},
+       "<think>\nThe image shows a man standing on a concrete path next to a body of water, with a "
+       "boat visible in the background. The man is wearing black shorts and appears to be "
+       "interacting with something off-screen. There is another person in the background, also "
+       "wearing shorts, who seems to be engaged in an activity involving a metal box or "
+       "structure.\n</think>\n<answer>{\"bbox_2d\": [368, 1, 475, 330], \"label\": \"man wearing "
+       "blue shirt and shorts\"}</answer>",
+       ok,
+       {{368 * 640.0 / 644, 1 * 480.0 / 476, 475 * 640.0 / 644, 330 * 480.0 / 476,
+         "man wearing blue shirt and shorts"}},
+       "om-ai-lab/VLM-R1 issue #99 (VLM-R1 answer, a Qwen2.5-VL-3B fine-tune that keeps "
+       "Qwen2.5-VL's JSON pixel format per maintainer xrc10; image size not stated)"},
       {"qwen3-vl",
        {1000, 500},
        {},
@@ -302,6 +333,19 @@ TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
         {565, 59, 686, 412.5, "watch"},
         {686, 59, 807, 412.5, "watch"}},
        "QwenLM/Qwen3-VL issue #2020 (Qwen3-VL-235B answer, 0-1000 relative)"},
+      // the user asked for a custom "bbox" key and max_new_tokens=128 cut the answer off: boxes
+      // without a "bbox_2d" key are not this family's format, so nothing is guessed
+      {"qwen3-vl",
+       {1000, 1000},
+       {},
+       "{\n  \"object_name\": \"monitor\",\n  \"bbox\": [195, 138, 617, 480],\n  \"object_name\": "
+       "\"laptop\",\n  \"bbox\": [663, 399, 917, 657],\n  \"object_name\": \"keyboard\",\n  "
+       "\"bbox\": [254, 584, 569, 657],\n  \"object_name\": \"mouse\",\n  \"bbox\": [581, 587, "
+       "655, 65",
+       fail,
+       {},
+       "QwenLM/Qwen3-VL issue #1720 (qwen3-vl-4b-instruct answer to a custom-format prompt, cut "
+       "off)"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -368,6 +412,21 @@ TEST_CASE("real answers: PaliGemma", "[parsers][real]") {
         {551, 558, 692, 648, "road sign"}},
        "sevval12345/paligemma2-analysis-and-experiments README.md (paligemma2-3b-mix answer to "
        "'detect road sign')"},
+      // 640x640 test image (the notebook prints its size); v / 1024 * 640 = v * 0.625, y first.
+      // The answer ends with " ; " and a newline: an empty last object, not a box.
+      {"paligemma",
+       {640, 640},
+       {},
+       "<loc0504><loc0430><loc0882><loc0815> 6 of clubs ; <loc0102><loc0482><loc0416><loc0840> 7 "
+       "of clubs ; <loc0159><loc0180><loc0499><loc0486> 8 of clubs ; <loc0476><loc0102><loc0820>"
+       "<loc0424> 5 of clubs ; \n",
+       ok,
+       {{268.75, 315, 509.375, 551.25, "6 of clubs"},
+        {301.25, 63.75, 525, 260, "7 of clubs"},
+        {112.5, 99.375, 303.75, 311.875, "8 of clubs"},
+        {63.75, 297.5, 265, 512.5, "5 of clubs"}},
+       "roboflow/notebooks notebooks/how-to-finetune-paligemma2-on-detection-dataset.ipynb "
+       "@01b2246 cell 25 output (fine-tuned PaliGemma 2 answer, printed by the notebook)"},
   };
   for (const auto& c : cases) run_case(c);
 }
@@ -403,6 +462,49 @@ TEST_CASE("real answers: InternVL", "[parsers][real]") {
        fail,
        {},
        "OpenGVLab/InternVL issue #606 (the format as the user quotes it: placeholders only)"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: LLaVA-1.5 family", "[parsers][real]") {
+  // LLaVA-HR = LLaVA-1.5 + mixture-of-resolution adapters, trained on the LLaVA-1.5 data mix, so
+  // it answers the REC prompt ("Please provide the bounding box coordinate of the region this
+  // sentence describes: ...") in LLaVA-1.5's form. Default contract: padded square, S = max(W, H).
+  // 640x480: S = 640, pad (640 - 480) // 2 = 80 on y, so x = 640 v and y = 640 v - 80.
+  // 480x640: S = 640, pad 80 on x, so x = 640 v - 80 and y = 640 v.
+  // The answers are figure text (the paper prints the model output next to each image); image
+  // sizes are chosen by the test.
+  const std::string src = "arXiv 2403.03003 (LLaVA-HR paper) Figure 5(a), answers of LLaVA-HR ";
+  const std::vector<parser_case> cases = {
+      {"llava",
+       {640, 480},
+       {},
+       "[0.92, 0.69, 0.97, 0.72]",
+       ok,
+       {{588.8, 361.6, 620.8, 380.8, ""}},
+       src + "(384 pix) to 'The deer on the far right.' (wrong box in the paper)"},
+      {"llava",
+       {640, 480},
+       {},
+       "[0.66, 0.68, 0.74, 0.73]",
+       ok,
+       {{422.4, 355.2, 473.6, 387.2, ""}},
+       src + "(1024 pix) to 'The deer on the far right.'"},
+      // one-decimal values: trailing zeros are dropped by the model
+      {"llava",
+       {480, 640},
+       {},
+       "[0.4, 0.6, 0.51, 0.78]",
+       ok,
+       {{176, 384, 246.4, 499.2, ""}},
+       src + "(384 pix) to 'The  child sliding down in red clothes.'"},
+      {"llava",
+       {480, 640},
+       {},
+       "[0.53, 0.57, 0.6, 0.71]",
+       ok,
+       {{259.2, 364.8, 304, 454.4, ""}},
+       src + "(1024 pix) to 'The  child sliding down in red clothes.'"},
   };
   for (const auto& c : cases) run_case(c);
 }
