@@ -5,7 +5,7 @@
 
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/error.hpp>
-#if __has_include(<nlohmann/json.hpp>)
+#if defined(GROUNDEVAL_CLI_HAS_JSON)
 #include <groundeval/datasets/json/mdetr.hpp>
 #define GROUNDEVAL_CLI_HAS_MDETR 1
 #endif

@@ -3,7 +3,8 @@
 # The main job on bundled and generated data, with no network: installs missing packages, builds
 # into build/, runs the examples, then the command-line tool end to end on a small SYNTHETIC data
 # set in the exact Flickr30k Entities format (scripts/generate_flickr30k.py) with SYNTHETIC
-# predictions (scripts/generate_predictions.py): statistics, evaluation, a paired comparison.
+# predictions (scripts/generate_predictions.py): statistics, evaluation, a paired comparison, then
+# `groundeval demo` (baseline runs, a replayed predictions file and the HTML report).
 # Nothing here is a real model's output. Output folder: ./groundeval-demo (or $1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -32,4 +33,6 @@ build/bin/groundeval evaluate --dataset "flickr30k:$data" --split test \
 echo "== groundeval compare"
 build/bin/groundeval compare "$out/synthetic_a.jsonl" "$out/synthetic_b.jsonl" \
   --dataset "flickr30k:$data" --split test --json "$out/compare.json" | head -40
-echo "== done: reports in $out/"
+echo "== groundeval demo: baselines + a replay of synthetic_a.jsonl via run, then report"
+build/bin/groundeval demo --out "$out"
+echo "== done: reports in $out/ (HTML report: $out/report/index.html)"

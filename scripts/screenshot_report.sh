@@ -7,7 +7,7 @@
 #   REPORT_DIR  a directory holding index.html; default: a synthetic sample report written by the
 #               test_report_png test (built in $BUILD_DIR, default ./build).
 #   OUT_PNG     where to write the screenshot; default: REPORT_DIR/screenshot.png.
-# Needs the Debian package chromium (not installed by scripts/setup-deps.sh).
+# Needs the Debian package chromium (scripts/setup-deps.sh installs it, via extra-packages.txt).
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -1,0 +1,416 @@
+# SPDX-License-Identifier: Apache-2.0
+"""End-to-end checks of `groundeval run`, `merge`, `report`, `evaluate` on run output and `demo`.
+
+usage: check_runner.py CASE GROUNDEVAL_BINARY WORK_DIR
+
+Each case writes its own tiny SYNTHETIC data set in the Flickr30k Entities format (made-up
+image ids and boxes, no images unless the case draws overlays) under WORK_DIR/CASE and exits
+non-zero with a message when a check fails. Standard library only.
+"""
+import json
+import os
+import random
+import shutil
+import struct
+import subprocess
+import sys
+import zlib
+
+
+def fail(msg):
+    print("FAIL: " + msg)
+    sys.exit(1)
+
+
+def write_dataset(root, images=10, script_phrase=False, seed=5):
+    """A synthetic data set: `images` images, 3 sentences each, 2-3 phrases per sentence."""
+    rng = random.Random(seed)
+    os.makedirs(os.path.join(root, "Annotations"))
+    os.makedirs(os.path.join(root, "Sentences"))
+    ids = []
+    for i in range(images):
+        iid = str(7700000 + 31 * i)
+        ids.append(iid)
+        w, h = rng.randint(200, 500), rng.randint(200, 400)
+        objs = []
+        for k in range(3):
+            for _ in range(1 + (k == 1 and i % 2)):
+                bw, bh = rng.randint(10, w // 2), rng.randint(10, h // 2)
+                x, y = rng.randint(1, w - bw), rng.randint(1, h - bh)
+                objs.append((str(500 + 10 * i + k), x, y, x + bw, y + bh))
+        xml = ["<annotation>", "<filename>%s.jpg</filename>" % iid,
+               "<size><width>%d</width><height>%d</height><depth>3</depth></size>" % (w, h)]
+        for name, x1, y1, x2, y2 in objs:
+            xml.append("<object><name>%s</name><bndbox><xmin>%d</xmin><ymin>%d</ymin>"
+                       "<xmax>%d</xmax><ymax>%d</ymax></bndbox></object>" % (name, x1, y1, x2, y2))
+        xml.append("</annotation>")
+        with open(os.path.join(root, "Annotations", iid + ".xml"), "w") as f:
+            f.write("\n".join(xml) + "\n")
+        lines = []
+        for s in range(3):
+            a, b = rng.sample(range(3), 2)
+            pa = "the <script>alert(1)</script> dog" if (script_phrase and i == 0 and s == 0) \
+                else "a thing %d" % a
+            # The <script> phrase also gets a type "<script>", so it reaches every table.
+            ta = "<script>" if (script_phrase and i == 0 and s == 0) else "people"
+            lines.append("[/EN#%d/%s %s] is near [/EN#%d/other an object %d] ."
+                         % (500 + 10 * i + a, ta, pa, 500 + 10 * i + b, b))
+        with open(os.path.join(root, "Sentences", iid + ".txt"), "w") as f:
+            f.write("\n".join(lines) + "\n")
+    with open(os.path.join(root, "test.txt"), "w") as f:
+        f.write("\n".join(ids) + "\n")
+    with open(os.path.join(root, "SYNTHETIC.txt"), "w") as f:
+        f.write("SYNTHETIC test data written by tests/runner/check_runner.py\n")
+    return ids
+
+
+def ge(binary, *args, expect=0):
+    p = subprocess.run([binary] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                       text=True)
+    if expect is not None and p.returncode != expect:
+        fail("groundeval %s exited %d (expected %d)\nstdout:\n%s\nstderr:\n%s"
+             % (" ".join(args), p.returncode, expect, p.stdout, p.stderr))
+    return p
+
+
+def records(path):
+    """Records of a predictions.jsonl without the timing field, keyed and sorted."""
+    out = {}
+    with open(path) as f:
+        for n, line in enumerate(f, 1):
+            if not line.strip():
+                continue
+            r = json.loads(line)
+            r.pop("latency_s", None)
+            key = (r["image_id"], r["sentence_id"], r["phrase_index"])
+            if key in out:
+                fail("%s:%d: query %s recorded twice" % (path, n, key))
+            out[key] = r
+    return out
+
+
+def same_records(a, b):
+    ra, rb = records(a), records(b)
+    if ra != rb:
+        only_a = sorted(set(ra) - set(rb))[:5]
+        only_b = sorted(set(rb) - set(ra))[:5]
+        diff = [k for k in ra if k in rb and ra[k] != rb[k]][:3]
+        fail("%s and %s differ: only in first %s, only in second %s, different %s"
+             % (a, b, only_a, only_b, diff))
+    return len(ra)
+
+
+def case_run_resume(b, w):
+    spec = "flickr30k:" + os.path.join(w, "data")
+    write_dataset(os.path.join(w, "data"))
+    full = os.path.join(w, "full")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", full, "--quiet")
+    # A partial run, then the same command without the limit.
+    part = os.path.join(w, "part")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", part, "--limit",
+       "7", "--quiet")
+    n_part = len(records(os.path.join(part, "predictions.jsonl")))
+    ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", part, "--quiet")
+    n = same_records(os.path.join(full, "predictions.jsonl"), os.path.join(part, "predictions.jsonl"))
+    if not 0 < n_part < n:
+        fail("--limit 7 recorded %d of %d queries" % (n_part, n))
+    # A crash: the last records lost and a torn last line (what kill -9 mid-write leaves).
+    crash = os.path.join(w, "crash")
+    shutil.copytree(full, crash)
+    pp = os.path.join(crash, "predictions.jsonl")
+    lines = open(pp).read().splitlines(True)
+    with open(pp, "w") as f:
+        f.writelines(lines[: len(lines) // 2])
+        f.write(lines[len(lines) // 2][:25])  # torn: no newline
+    p = ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", crash)
+    if "incomplete last line" not in p.stderr:
+        fail("the torn line was not reported:\n" + p.stderr)
+    same_records(os.path.join(full, "predictions.jsonl"), pp)
+    # Resuming again runs nothing.
+    p = ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", crash)
+    if "0 queries run now" not in p.stdout:
+        fail("a finished run ran queries again:\n" + p.stdout)
+    # A different grounder in the same directory is refused, --start-over accepts it.
+    p = ge(b, "run", "--dataset", spec, "--grounder", "random:4?boxes=4", "--out", crash,
+           expect=1)
+    if "refusing to mix results" not in p.stderr or "grounder_spec" not in p.stderr:
+        fail("a different manifest was not refused properly:\n" + p.stderr)
+    ge(b, "run", "--dataset", spec, "--grounder", "random:4?boxes=4", "--out", crash,
+       "--start-over", "--quiet")
+    m = json.load(open(os.path.join(crash, "manifest.json")))
+    for k in ("dataset", "split", "dataset_content_hash", "grounder_spec", "grounder",
+              "groundeval_version", "start_time", "end_time", "hostname"):
+        if k not in m:
+            fail("manifest.json lacks %s: %s" % (k, m))
+    if m["grounder_spec"] != "random:4?boxes=4" or m["status"] != "complete":
+        fail("unexpected manifest %s" % m)
+
+
+def case_shard_merge(b, w):
+    spec = "flickr30k:" + os.path.join(w, "data")
+    write_dataset(os.path.join(w, "data"), images=14)
+    single = os.path.join(w, "single")
+    ge(b, "run", "--dataset", spec, "--grounder", "center:0.7", "--out", single, "--quiet")
+    shards = []
+    for i in range(3):
+        d = os.path.join(w, "s%d" % i)
+        ge(b, "run", "--dataset", spec, "--grounder", "center:0.7", "--out", d, "--shard",
+           "%d/3" % i, "--quiet")
+        shards.append(d)
+        n = len(records(os.path.join(d, "predictions.jsonl")))
+        if n == 0:
+            fail("shard %d/3 is empty (14 images should spread over 3 shards)" % i)
+    # A missing shard is refused.
+    p = ge(b, "merge", shards[0], shards[1], "--out", os.path.join(w, "bad"), expect=1)
+    if "missing shard" not in p.stderr:
+        fail("merging 2 of 3 shards was not refused:\n" + p.stderr)
+    merged = os.path.join(w, "merged")
+    ge(b, "merge", *shards, "--out", merged)
+    same_records(os.path.join(single, "predictions.jsonl"), os.path.join(merged, "predictions.jsonl"))
+    # The merged run evaluates to the same numbers as the single one.
+    ja, jb = os.path.join(w, "a.json"), os.path.join(w, "b.json")
+    ge(b, "evaluate", "--dataset", spec, "--predictions", os.path.join(single, "predictions.jsonl"),
+       "--json", ja, "--quiet")
+    ge(b, "evaluate", "--dataset", spec, "--predictions", os.path.join(merged, "predictions.jsonl"),
+       "--json", jb, "--quiet")
+    if json.load(open(ja))["recall_at"] != json.load(open(jb))["recall_at"]:
+        fail("merged and single runs evaluate differently")
+
+
+def case_replay_oracle(b, w):
+    root = os.path.join(w, "data")
+    ids = write_dataset(root, images=5)
+    spec = "flickr30k:" + root
+    src = os.path.join(w, "src")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:9?boxes=3", "--out", src, "--quiet")
+    # Replaying a run's predictions gives the same answers (latency and config hash aside).
+    rep = os.path.join(w, "replay")
+    ge(b, "run", "--dataset", spec, "--grounder",
+       "predictions:" + os.path.join(src, "predictions.jsonl"), "--out", rep, "--quiet")
+    a, r = records(os.path.join(src, "predictions.jsonl")), records(os.path.join(rep, "predictions.jsonl"))
+    for d in (a, r):
+        for v in d.values():
+            v.pop("config_hash")
+    if a != r:
+        fail("the replayed run differs from its source")
+    # The oracle over the ground-truth boxes of each image ranks a true box first: R@1 = 100 %.
+    props = {}
+    for iid in ids:
+        t = open(os.path.join(root, "Annotations", iid + ".xml")).read()
+        boxes = []
+        for part in t.split("<bndbox>")[1:]:
+            v = [int(part.split("<%s>" % k)[1].split("<")[0]) for k in ("xmin", "ymin", "xmax", "ymax")]
+            boxes.append([v[0] - 1, v[1] - 1, v[2], v[3]])  # close to the GT whatever the pixel convention
+        props[iid] = boxes
+    pf = os.path.join(w, "proposals.json")
+    json.dump(props, open(pf, "w"))
+    orc = os.path.join(w, "oracle")
+    ge(b, "run", "--dataset", spec, "--grounder", "oracle:" + pf, "--out", orc, "--quiet")
+    jf = os.path.join(w, "oracle.json")
+    ge(b, "evaluate", "--dataset", spec, "--predictions", os.path.join(orc, "predictions.jsonl"),
+       "--json", jf, "--quiet")
+    r1 = json.load(open(jf))["recall_at"]["1"]["all"]
+    if r1 != 1.0:
+        fail("oracle over the ground truth: R@1 = %r, expected 1.0" % r1)
+
+
+def case_sigint(b, w):
+    """Ctrl-C during an `openai:` run against a slow local fake server (it answers every request
+    with the fixed text "[10, 10, 60, 60]" after 0.25 s; a test fixture, not a model)."""
+    import http.server
+    import signal
+    import threading
+    import time
+
+    class Slow(http.server.BaseHTTPRequestHandler):
+        def do_POST(self):
+            self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            time.sleep(0.25)
+            body = json.dumps({"model": "fake", "choices": [
+                {"message": {"content": "[10, 10, 60, 60]"}, "finish_reason": "stop"}]}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *a):
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        root = os.path.join(w, "data")
+        ids = write_dataset(root, images=8)
+        os.makedirs(os.path.join(root, "flickr30k-images"))
+        for iid in ids:
+            with open(os.path.join(root, "flickr30k-images", iid + ".jpg"), "wb") as f:
+                f.write(png_bytes(64, 48))
+        spec = "flickr30k:" + root
+        g = "openai:http://127.0.0.1:%d/v1?model=fake&family=pixel&concurrency=1&key_env=" \
+            % srv.server_address[1]
+        out = os.path.join(w, "run")
+        args = [b, "run", "--dataset", spec, "--grounder", g, "--out", out]
+        p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        time.sleep(1.5)
+        p.send_signal(signal.SIGINT)
+        so, se = p.communicate(timeout=60)
+        if p.returncode != 130 or "interrupted" not in se or "resume" not in se:
+            fail("SIGINT: exit %d, stderr:\n%s" % (p.returncode, se))
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        n1 = len(records(os.path.join(out, "predictions.jsonl")))
+        if m.get("server_model") != "fake":
+            fail("manifest server_model: %r" % m.get("server_model"))
+        if m["status"] != "interrupted" or not 0 < n1 < 48:
+            fail("after SIGINT: status %s, %d of 48 queries recorded" % (m["status"], n1))
+        # Resuming with another concurrency is the same run (it does not change answers).
+        p = ge(b, *args[1:], "--quiet", "--concurrency", "3")
+        r = records(os.path.join(out, "predictions.jsonl"))
+        if len(r) != 48 or any(v["status"] != "ok" for v in r.values()):
+            fail("the resumed run has %d records (48 expected) or failed answers" % len(r))
+    finally:
+        srv.shutdown()
+
+
+def case_unknown_key(b, w):
+    spec = "flickr30k:" + os.path.join(w, "data")
+    write_dataset(os.path.join(w, "data"), images=2)
+    out = os.path.join(w, "r")
+    p = ge(b, "run", "--dataset", spec, "--grounder", "random:1?box=3", "--out", out, expect=1)
+    if "unknown key 'box'" not in p.stderr or "valid keys: boxes" not in p.stderr:
+        fail("unknown key message: " + p.stderr)
+    p = ge(b, "run", "--dataset", spec, "--grounder", "nonsense", "--out", out, expect=1)
+    if "valid: whole-image, center, random, oracle, predictions, openai, npy-detector" \
+            not in p.stderr:
+        fail("unknown grounder message: " + p.stderr)
+    p = ge(b, "run", "--dataset", spec, "--grounder", "center:1.5", "--out", out, expect=1)
+    if "(0, 1]" not in p.stderr:
+        fail("bad fraction message: " + p.stderr)
+    p = ge(b, "run", "--dataset", spec, "--grounder", "openai:http://127.0.0.1:9/v1?model=m&tempo=1",
+           "--out", out, expect=1)
+    if "unknown key 'tempo'" not in p.stderr or "temperature" not in p.stderr:
+        fail("openai unknown key message: " + p.stderr)
+    p = ge(b, "run", "--dataset", spec, "--grounder", "npy-detector:x.txt?preset=foo", "--out",
+           out, expect=1)
+    if "mdetr, glip, grounding-dino" not in p.stderr:
+        fail("npy preset message: " + p.stderr)
+
+
+def png_bytes(width, height):
+    rows = []
+    for y in range(height):
+        row = bytearray([0])
+        for x in range(width):
+            row += bytes([(x * 255) // max(1, width - 1), (y * 255) // max(1, height - 1), 90])
+        rows.append(bytes(row))
+    raw = b"".join(rows)
+
+    def chunk(kind, data):
+        c = struct.pack(">I", len(data)) + kind + data
+        return c + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+def case_report(b, w):
+    root = os.path.join(w, "data")
+    ids = write_dataset(root, images=6, script_phrase=True)
+    spec = "flickr30k:" + root
+    ra, rb = os.path.join(w, "center"), os.path.join(w, "random")
+    ge(b, "run", "--dataset", spec, "--grounder", "center:0.5", "--out", ra, "--quiet")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:2?boxes=5", "--out", rb, "--quiet")
+    # evaluate reads run output as it is.
+    p = ge(b, "evaluate", "--dataset", spec, "--predictions", os.path.join(ra, "predictions.jsonl"))
+    if "evaluated: 6 images, 18 sentences, 36 phrases" not in p.stdout:
+        fail("evaluate on run output: " + p.stdout)
+    rep = os.path.join(w, "report")
+    p = ge(b, "report", ra, rb, "--out", rep)
+    html = open(os.path.join(rep, "index.html")).read()
+    if "<script" in html:
+        fail("a '<script>' string from the data set is not escaped in index.html")
+    if "&lt;script&gt;" not in html:
+        fail("the '<script>' type is missing from index.html (expected as escaped text)")
+    if "<script>" in open(os.path.join(rep, "report.md")).read():
+        fail("a '<script>' string from the data set is not escaped in report.md")
+    if "SYNTHETIC" not in html or "without an overlay" not in html:
+        fail("index.html does not say the data is synthetic / the overlays are missing")
+    j = json.load(open(os.path.join(rep, "report.json")))
+    if [r["name"] for r in j["runs"]] != ["center", "random"] or len(j["pairs"]) != 1:
+        fail("report.json runs/pairs: %s" % [r.get("name") for r in j["runs"]])
+    md = open(os.path.join(rep, "report.md")).read()
+    if "center" not in md or "random" not in md:
+        fail("report.md lacks the runs")
+    # With images on disk (PNG data in .jpg files; the decoder reads the content), the cases are
+    # drawn, when the DejaVu font is installed.
+    font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if not os.path.exists(font):
+        print("note: %s missing, overlay check skipped" % font)
+        return
+    os.makedirs(os.path.join(root, "flickr30k-images"))
+    for iid in ids:
+        with open(os.path.join(root, "Annotations", iid + ".xml")) as f:
+            t = f.read()
+        wd = int(t.split("<width>")[1].split("<")[0])
+        ht = int(t.split("<height>")[1].split("<")[0])
+        with open(os.path.join(root, "flickr30k-images", iid + ".jpg"), "wb") as f:
+            f.write(png_bytes(wd, ht))
+    rep2 = os.path.join(w, "report2")
+    p = ge(b, "report", ra, rb, "--out", rep2)
+    cases = os.path.join(rep2, "cases")
+    pngs = os.listdir(cases) if os.path.isdir(cases) else []
+    if not pngs or any(not open(os.path.join(cases, f), "rb").read(8).startswith(b"\x89PNG")
+                       for f in pngs):
+        fail("no PNG overlays drawn with images present:\n" + p.stdout)
+    if 'src="cases/' not in open(os.path.join(rep2, "index.html")).read():
+        fail("index.html does not show the overlays")
+
+
+def case_demo(b, w):
+    out = os.path.join(w, "demo")
+    p = ge(b, "demo", "--out", out)
+    for s in ("SYNTHETIC", "whole-image", "center", "random", "report/index.html"):
+        if s not in p.stdout:
+            fail("demo output lacks %r:\n%s" % (s, p.stdout))
+    if not os.path.exists(os.path.join(out, "report", "index.html")):
+        fail("the demo wrote no report")
+    font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    if os.path.exists(font):
+        cases = os.path.join(out, "report", "cases")
+        if not os.path.isdir(cases) or not os.listdir(cases) or "no image available" not in p.stdout:
+            fail("the demo drew no blank-canvas overlays:\n" + p.stdout)
+    # Run twice: the same numbers (nothing random about it).
+    first = open(os.path.join(out, "report", "report.json")).read()
+    ge(b, "demo", "--out", out)
+    j1, j2 = json.loads(first), json.load(open(os.path.join(out, "report", "report.json")))
+    if [r["overall"] for r in j1["runs"]] != [r["overall"] for r in j2["runs"]]:
+        fail("the demo's numbers changed between two runs")
+
+
+def case_screenshot(b, w):
+    """The demo report opens in headless Chromium and the screenshot is not blank
+    (scripts/screenshot_report.sh does the check)."""
+    out = os.path.join(w, "demo")
+    ge(b, "demo", "--out", out)
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "scripts",
+                          "screenshot_report.sh")
+    p = subprocess.run(["bash", script, os.path.join(out, "report"), os.path.join(w, "shot.png")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=240)
+    if p.returncode != 0:
+        fail("screenshot_report.sh failed:\n" + p.stdout)
+    print(p.stdout.strip())
+
+
+def main():
+    case, binary, work = sys.argv[1], sys.argv[2], sys.argv[3]
+    w = os.path.join(work, case)
+    shutil.rmtree(w, ignore_errors=True)
+    os.makedirs(w)
+    {"run_resume": case_run_resume, "shard_merge": case_shard_merge,
+     "unknown_key": case_unknown_key,
+     "replay_oracle": case_replay_oracle, "sigint": case_sigint,
+     "screenshot": case_screenshot, "report": case_report, "demo": case_demo}[case](binary, w)
+    print("ok: " + case)
+
+
+if __name__ == "__main__":
+    main()
