@@ -339,8 +339,22 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
                                         "temperature",     "max_tokens",  "cache",   "prompt",
                                         "extra_body",      "verify_tls",  "ca_cert", "max_retries",
                                         "connect_timeout", "read_timeout"};
-    check_keys(s, keys);
+    // Plus the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
+    // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
+    std::vector<std::string> all_keys = keys;
+    const std::string* fam = param(s, "family");
+    const std::string family = fam ? *fam : openai_config{}.family;
+    std::vector<std::string> geo_keys;
+    try {
+      for (const auto k : geometry_keys(family)) geo_keys.emplace_back(k);
+    } catch (const error& e) {
+      fail(s, e.what());
+    }
+    all_keys.insert(all_keys.end(), geo_keys.begin(), geo_keys.end());
+    check_keys(s, all_keys);
     openai_config c;
+    for (const auto& k : geo_keys)
+      if (const std::string* x = param(s, k)) c.geometry_options.emplace_back(k, *x);
     if (s.arg.empty()) fail(s, "openai needs the server URL: openai:http://HOST:PORT/v1?model=M");
     c.base_url = s.arg;
     auto v = [&](const char* k) { return param(s, k); };
@@ -405,7 +419,9 @@ const char* grounder_spec_help() {
          "                                   their IoU with the ground truth (an upper bound)\n"
          "  predictions:FILE                 replay a predictions file (JSON Lines or MDETR "
          "JSON)\n"
-         "  openai:URL?model=M&family=F[&key_env=VAR&concurrency=C&temperature=T&max_tokens=N\n"
+         "  "
+         "openai:URL?model=M&family=F[&GEOMETRY_KEY=V...&key_env=VAR&concurrency=C&temperature=T&"
+         "max_tokens=N\n"
          "         &cache=FILE&prompt=TEMPLATE&extra_body=JSON&verify_tls=BOOL&ca_cert=FILE\n"
          "         &max_retries=N&connect_timeout=S&read_timeout=S]\n"
          "                                   an OpenAI-compatible server (vLLM, SGLang, ...)\n"

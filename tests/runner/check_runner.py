@@ -294,6 +294,16 @@ def case_unknown_key(b, w):
            out, expect=1)
     if "mdetr, glip, grounding-dino" not in p.stderr:
         fail("npy preset message: " + p.stderr)
+    # the family's geometry keys are part of the openai spec, validated by the contract
+    p = ge(b, "run", "--dataset", spec, "--grounder",
+           "openai:http://127.0.0.1:9/v1?model=m&family=llava&frame=bogus", "--out", out, expect=1)
+    if "invalid value 'bogus' for frame; valid: padded, original" not in p.stderr:
+        fail("openai geometry value message: " + p.stderr)
+    p = ge(b, "run", "--dataset", spec, "--grounder",
+           "openai:http://127.0.0.1:9/v1?model=m&family=qwen2.5-vl&frame=padded", "--out", out,
+           expect=1)
+    if "unknown key 'frame'" not in p.stderr or "min_pixels, max_pixels" not in p.stderr:
+        fail("openai geometry key message: " + p.stderr)
 
 
 def png_bytes(width, height):
