@@ -36,16 +36,10 @@ inline constexpr const char* usage =
     "  --cases N      cases listed per kind (default 5)\n";
 
 inline std::uint64_t parse_count(const std::string& opt, const std::string& v) {
-  std::size_t pos = 0;
-  unsigned long long x = 0;
-  try {
-    x = std::stoull(v, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (pos != v.size() || v.empty() || v[0] == '-')
+  const auto x = parse_non_negative(v);
+  if (!x)
     throw error(error_kind::config, "compare: " + opt + " " + v + " is not a non-negative integer");
-  return x;
+  return *x;
 }
 
 inline int run(const std::vector<std::string>& args) {

@@ -79,17 +79,11 @@ inline std::string hostname() {
 }
 
 inline std::size_t parse_count(const std::string& option, const std::string& text) {
-  std::size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (text.empty() || pos != text.size() || text[0] == '-')
+  const auto v = parse_non_negative(text);
+  if (!v)
     throw error(error_kind::config,
                 "run: " + option + " '" + text + "' is not a non-negative integer");
-  return static_cast<std::size_t>(v);
+  return static_cast<std::size_t>(*v);
 }
 
 /// The manifest keys that may differ when a run is resumed.

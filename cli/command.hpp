@@ -9,6 +9,7 @@
 #include <exception>
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,21 @@ inline std::string option_value(std::string_view command, const std::vector<std:
   if (i + 1 >= args.size())
     throw error(error_kind::config, std::string(command) + ": " + args[i] + " needs a value");
   return args[++i];
+}
+
+/// `text` as a non-negative decimal integer; nullopt when it is not one (empty, signed, junk, or
+/// out of range).
+inline std::optional<unsigned long long> parse_non_negative(const std::string& text) {
+  if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
+  std::size_t pos = 0;
+  unsigned long long v = 0;
+  try {
+    v = std::stoull(text, &pos);
+  } catch (const std::exception&) {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+  return v;
 }
 
 /// `text` as a number in [0, 1] (an IoU threshold); a config error naming the option otherwise.

@@ -6,6 +6,8 @@
 
 #include "grounder_spec.hpp"
 
+#include "command.hpp"
+
 #include <groundeval/datasets/subsample.hpp>
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
@@ -84,16 +86,9 @@ inline double parse_double(const grounder_spec& s, const std::string& what,
 
 inline unsigned long long parse_unsigned(const grounder_spec& s, const std::string& what,
                                          const std::string& text) {
-  std::size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (text.empty() || pos != text.size() || text[0] == '-')
-    fail(s, what + " '" + text + "' is not a non-negative integer");
-  return v;
+  const auto v = parse_non_negative(text);
+  if (!v) fail(s, what + " '" + text + "' is not a non-negative integer");
+  return *v;
 }
 
 inline bool parse_bool(const grounder_spec& s, const std::string& what, const std::string& text) {
