@@ -185,6 +185,11 @@ inline int run(const std::vector<std::string>& args) {
   m["grounder_name"] = g->name();
   m["config_hash"] = config_hash;
   m["groundeval_version"] = version_string;
+#ifdef GROUNDEVAL_GIT_HASH
+  m["groundeval_git"] = GROUNDEVAL_GIT_HASH;  // source revision at configure time
+#else
+  m["groundeval_git"] = "unknown";
+#endif
   m["start_time"] = utc_now();
   m["hostname"] = hostname();
   m["status"] = "running";
