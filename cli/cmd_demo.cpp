@@ -3,6 +3,7 @@
 // Flickr30k Entities format (scripts/demo.sh's, or one written here), the baseline grounders run
 // with `groundeval run`, then `groundeval report`. Part of the groundeval_cli target.
 #include "command.hpp"
+#include "dataset_spec.hpp"
 
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
@@ -16,6 +17,10 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
+#include <stb_image_write.h>  // Debian's libstb.so exports the implementation
+#endif
 
 namespace groundeval::cli {
 
@@ -134,6 +139,65 @@ inline int call(const std::string& name, const std::vector<std::string>& args) {
   return it->second.run(args);
 }
 
+#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
+/// Draws a SYNTHETIC scene for every image of the data set that has no picture yet, so the
+/// report's overlays show something: a grey gradient with each ground-truth box of the image
+/// filled in a muted colour of its phrase type and outlined. Written to
+/// <data>/flickr30k-images/<id>.jpg at the annotated size. Returns how many were written.
+inline std::size_t render_synthetic_scenes(const std::filesystem::path& data) {
+  namespace fs = std::filesystem;
+  const loaded_dataset ds = load_dataset_spec("flickr30k:" + data.string(), "test");
+  const fs::path dir = data / "flickr30k-images";
+  fs::create_directories(dir);
+  struct scene {
+    image_size size;
+    std::vector<std::pair<box_xyxy<double>, std::string>> boxes;
+  };
+  std::vector<std::pair<std::string, scene>> scenes;
+  for (const auto& s : ds.dataset) {
+    if (scenes.empty() || scenes.back().first != s.image_id)
+      scenes.push_back({s.image_id, {s.size, {}}});
+    for (const auto& p : s.phrases)
+      for (const auto& b : p.boxes)
+        scenes.back().second.boxes.emplace_back(b, p.types.empty() ? std::string() : p.types[0]);
+  }
+  auto colour = [](const std::string& type) -> std::array<int, 3> {
+    const std::uint64_t h = ::groundeval::detail::fnv1a64(type);
+    return {110 + int(h % 100), 110 + int((h >> 8) % 100), 110 + int((h >> 16) % 100)};
+  };
+  std::size_t written = 0;
+  for (auto& [id, sc] : scenes) {
+    const fs::path file = dir / (id + ".jpg");
+    if (fs::exists(file) || sc.size.width <= 0 || sc.size.height <= 0) continue;
+    const int w = sc.size.width, h = sc.size.height;
+    std::vector<unsigned char> px(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
+    for (int y = 0; y < h; ++y)
+      for (int x = 0; x < w; ++x) {
+        const auto g = static_cast<unsigned char>(200 + 40 * y / h);
+        unsigned char* p = &px[(static_cast<std::size_t>(y) * w + x) * 3];
+        p[0] = p[1] = p[2] = g;
+      }
+    for (const auto& [b, type] : sc.boxes) {
+      const auto c = colour(type);
+      const int x1 = std::clamp(int(b.x1), 0, w - 1), x2 = std::clamp(int(b.x2), 0, w - 1);
+      const int y1 = std::clamp(int(b.y1), 0, h - 1), y2 = std::clamp(int(b.y2), 0, h - 1);
+      for (int y = y1; y <= y2; ++y)
+        for (int x = x1; x <= x2; ++x) {
+          unsigned char* p = &px[(static_cast<std::size_t>(y) * w + x) * 3];
+          const bool edge = x - x1 < 2 || x2 - x < 2 || y - y1 < 2 || y2 - y < 2;
+          for (int k = 0; k < 3; ++k)
+            p[k] = static_cast<unsigned char>(edge ? c[static_cast<std::size_t>(k)] / 2
+                                                   : (p[k] + c[static_cast<std::size_t>(k)]) / 2);
+        }
+    }
+    if (stbi_write_jpg(file.c_str(), w, h, 3, px.data(), 90) == 0)
+      throw error(error_kind::io, file.string(), 0, "cannot write the synthetic scene image");
+    ++written;
+  }
+  return written;
+}
+#endif
+
 inline int run(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   std::string out = "groundeval-demo";
@@ -157,10 +221,17 @@ inline int run(const std::vector<std::string>& args) {
     data = dir / "synthetic-mini";
     write_mini_dataset(data);
     std::printf(
-        "demo: wrote a small SYNTHETIC data set (Flickr30k Entities format, no images) "
+        "demo: wrote a small SYNTHETIC data set (Flickr30k Entities format) "
         "to %s\n      (scripts/demo.sh writes a larger one to %s/flickr30k-synthetic)\n",
         data.c_str(), out.c_str());
   }
+#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
+  if (const std::size_t n = render_synthetic_scenes(data))
+    std::printf(
+        "demo: drew %zu SYNTHETIC scene images (grey background, ground-truth boxes filled "
+        "by phrase type) into %s\n",
+        n, (data / "flickr30k-images").c_str());
+#endif
   const std::string spec = "flickr30k:" + data.string();
   std::vector<std::pair<std::string, std::string>> runs{
       {"whole-image", "whole-image"}, {"center", "center:0.5"}, {"random", "random:7?boxes=10"}};

@@ -386,8 +386,13 @@ def case_demo(b, w):
     font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     if os.path.exists(font):
         cases = os.path.join(out, "report", "cases")
-        if not os.path.isdir(cases) or not os.listdir(cases) or "no image available" not in p.stdout:
-            fail("the demo drew no blank-canvas overlays:\n" + p.stdout)
+        if not os.path.isdir(cases) or not os.listdir(cases):
+            fail("the demo drew no overlays:\n" + p.stdout)
+        if "SYNTHETIC scene images" not in p.stdout or "no image available" in p.stdout:
+            fail("the demo did not draw its synthetic scene images:\n" + p.stdout)
+        scenes = os.path.join(out, "synthetic-mini", "flickr30k-images")
+        if not os.path.isdir(scenes) or not any(f.endswith(".jpg") for f in os.listdir(scenes)):
+            fail("no scene images in " + scenes)
     # Run twice: the same numbers (nothing random about it).
     first = open(os.path.join(out, "report", "report.json")).read()
     ge(b, "demo", "--out", out)
