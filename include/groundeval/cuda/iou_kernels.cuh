@@ -195,6 +195,17 @@ __device__ __forceinline__ void take_better(float& best, long long& arg, float v
   if (k >= 0 && (arg < 0 || v > best || (v == best && k < arg))) best = v, arg = k;
 }
 
+/// Merges the (value, index) candidates of the 32 lanes with take_better's rule (larger value,
+/// ties to the smaller index); afterwards every lane holds the warp's winner.
+__device__ __forceinline__ void warp_reduce_best(float& best, long long& arg) {
+#pragma unroll
+  for (int off = 16; off > 0; off >>= 1) {
+    const float ov = __shfl_xor_sync(0xffffffffu, best, off);
+    const long long oa = __shfl_xor_sync(0xffffffffu, arg, off);
+    take_better(best, arg, ov, oa);
+  }
+}
+
 /// best[i] = max_j iou(a[i], b[j]), arg[i] = the smallest j reaching it (-1 and 0 when m == 0),
 /// for rows [row_begin, row_end) of `a` against b[0..m). Each warp owns kFusedRowsPerWarp rows;
 /// lanes stride over the columns with the rows' boxes in registers, then a shuffle reduction
@@ -224,12 +235,7 @@ __device__ __forceinline__ void max_rows_warp(const box* __restrict__ a, std::si
   }
 #pragma unroll
   for (int r = 0; r < kFusedRowsPerWarp; ++r) {
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, best[r], off);
-      const long long oa = __shfl_xor_sync(0xffffffffu, arg[r], off);
-      take_better(best[r], arg[r], ov, oa);
-    }
+    warp_reduce_best(best[r], arg[r]);
     if (lane == 0 && static_cast<std::size_t>(r) < rows) {
       best_out[row0 + r] = best[r];
       arg_out[row0 + r] = arg[r];
@@ -315,12 +321,7 @@ __global__ void ragged_max_rows_kernel(const box* __restrict__ a,
       const box bj = load_box<Aligned>(b + b0 + j);
       take_better(best, arg, iou_with_areas(ai, aa, bj, area(bj)), static_cast<long long>(j));
     }
-#pragma unroll
-    for (int off = 16; off > 0; off >>= 1) {
-      const float ov = __shfl_xor_sync(0xffffffffu, best, off);
-      const long long oa = __shfl_xor_sync(0xffffffffu, arg, off);
-      take_better(best, arg, ov, oa);
-    }
+    warp_reduce_best(best, arg);
     if (lane == 0) best_out[i] = best, arg_out[i] = arg;
   }
 }
