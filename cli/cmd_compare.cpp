@@ -3,6 +3,7 @@
 // image-level bootstrap intervals, per-type deltas and qualitative cases.
 #include "command.hpp"
 #include "dataset_spec.hpp"
+#include "protocol_option.hpp"
 
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/error.hpp>
@@ -83,12 +84,7 @@ inline int run(const std::vector<std::string>& args) {
   if (runs.size() != 2 || dataset.empty())
     throw error(error_kind::config,
                 std::string("compare: two runs and --dataset are required\n") + usage);
-  if (protocol == "any")
-    opt.protocol = gt_protocol::any_box;
-  else if (protocol == "merged")
-    opt.protocol = gt_protocol::merged_box;
-  else
-    throw error(error_kind::config, "compare: --protocol must be any or merged, not " + protocol);
+  opt.protocol = parse_protocol("compare", protocol);
 
   const loaded_dataset data = load_dataset_spec(dataset, split);
   const evaluation_result ra = evaluate(data.dataset, read_predictions(runs[0]), opt);

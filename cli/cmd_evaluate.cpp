@@ -2,6 +2,7 @@
 // groundeval evaluate — Recall@k (reference-exact) and the other metrics of a predictions file
 // against a data set; prints the table and optionally writes the JSON report.
 #include "command.hpp"
+#include "protocol_option.hpp"
 
 #include "dataset_spec.hpp"
 
@@ -79,12 +80,7 @@ inline int run(const std::vector<std::string>& args) {
   if (dataset.empty() || predictions.empty())
     throw error(error_kind::config,
                 std::string("evaluate: --dataset and --predictions are required\n") + usage);
-  if (protocol == "any")
-    opt.protocol = gt_protocol::any_box;
-  else if (protocol == "merged")
-    opt.protocol = gt_protocol::merged_box;
-  else
-    throw error(error_kind::config, "evaluate: --protocol must be any or merged, not " + protocol);
+  opt.protocol = parse_protocol("evaluate", protocol);
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();

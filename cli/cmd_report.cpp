@@ -3,6 +3,7 @@
 // report (index.html, report.md, report.json, PNG overlays of qualitative cases when the images
 // are on disk). Part of the groundeval_cli target.
 #include "command.hpp"
+#include "protocol_option.hpp"
 
 #include "dataset_spec.hpp"
 #include "grounder_spec.hpp"
@@ -198,12 +199,7 @@ inline int run(const std::vector<std::string>& args) {
   if (dirs.empty() || out.empty())
     throw error(error_kind::config,
                 std::string("report: give one or more run directories and --out DIR\n") + usage);
-  if (protocol == "any")
-    eopt.protocol = gt_protocol::any_box;
-  else if (protocol == "merged")
-    eopt.protocol = gt_protocol::merged_box;
-  else
-    throw error(error_kind::config, "report: --protocol must be any or merged, not " + protocol);
+  eopt.protocol = parse_protocol("report", protocol);
 
   std::vector<loaded_run> runs;
   std::set<std::string> names;
