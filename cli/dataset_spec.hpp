@@ -1,12 +1,18 @@
 // SPDX-License-Identifier: Apache-2.0
 // cli/dataset_spec.hpp — the --dataset SPEC argument shared by the subcommands:
 // "flickr30k:DIR" (Annotations/ and Sentences/, split lists from DIR or the bundled official ones)
-// or "mdetr:FILE.json" (MDETR-format annotations).
+// or "mdetr:FILE.json" (MDETR-format annotations); and the seeded sub-sampling options
+// --sample N [--sample-by image|phrase] [--seed S].
 #pragma once
 
 #include <groundeval/datasets/in_memory.hpp>
 
+#include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace groundeval::cli {
 
@@ -19,5 +25,38 @@ struct loaded_dataset {
 
 /// Loads "flickr30k:DIR" (split from `split`) or "mdetr:FILE.json"; throws groundeval::error.
 loaded_dataset load_dataset_spec(const std::string& spec, const std::string& split);
+
+/// The folder holding flickr30k_entities/<split>.txt: the source tree's data/ when it holds the
+/// lists (build tree), else the installed share/groundeval.
+std::string default_data_dir();
+
+/// `--sample N [--sample-by image|phrase] [--seed S]`: keep N images (default) or N evaluable
+/// phrases chosen by the seed (default 0), with groundeval::subsample_images / subsample_phrases.
+struct sample_option {
+  std::optional<std::size_t> n;
+  std::optional<std::uint64_t> seed;
+  std::optional<bool> by_phrase;  ///< set by --sample-by
+
+  explicit operator bool() const noexcept { return n.has_value(); }
+  std::uint64_t seed_or_default() const noexcept { return seed.value_or(0); }
+  /// If args[i] is --sample, --seed or --sample-by, reads its value (advancing i) and returns
+  /// true; config errors name `command`.
+  bool parse(std::string_view command, const std::vector<std::string>& args, std::size_t& i);
+  /// --seed or --sample-by without --sample is a config error naming `command`.
+  void validate(std::string_view command) const;
+  /// "images=N seed=S" / "phrases=N seed=S" (the form run manifests record).
+  std::string describe() const;
+  /// The sub-sampled data set (the data set itself when no --sample was given).
+  in_memory_dataset apply(const in_memory_dataset& ds) const;
+};
+
+/// Usage lines for the sampling options (for a command's --help).
+inline constexpr const char* sample_option_usage =
+    "  --sample N       only N images (or N evaluable phrases with --sample-by phrase), chosen\n"
+    "                   by --seed (default 0) the same way on every machine and version\n"
+    "  --sample-by K    image (default: all sentences of the chosen images) or phrase (the\n"
+    "                   chosen phrases keep their boxes, the sentences' other phrases lose them,\n"
+    "                   sentences without a chosen phrase are dropped)\n"
+    "  --seed S         the sampling seed (a non-negative integer; needs --sample)\n";
 
 }  // namespace groundeval::cli

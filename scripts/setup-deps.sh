@@ -5,7 +5,8 @@
 set -euo pipefail
 
 packages=(cmake g++ make pkg-config python3 catch2 libbenchmark-dev libeigen3-dev libxtensor-dev
-          libtinyxml2-dev libstb-dev nlohmann-json3-dev libcpp-httplib-dev libssl-dev)
+          libtinyxml2-dev libstb-dev nlohmann-json3-dev libsimdjson-dev libcpp-httplib-dev
+          libssl-dev)
 [[ -f "$(dirname "$0")/extra-packages.txt" ]] && mapfile -t -O "${#packages[@]}" packages < <(grep -v '^#' "$(dirname "$0")/extra-packages.txt" | sed '/^$/d')
 if [[ "${1:-}" == "--with-fuzz" ]]; then packages+=(clang libclang-rt-14-dev); fi
 

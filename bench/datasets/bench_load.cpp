@@ -9,7 +9,7 @@
 // (full scale, ~30 s). See docs/datasets.md for the recorded numbers and the comparison with the
 // reference Python parsers (scripts/bench_reference_parsers.py).
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
-#if __has_include(<nlohmann/json.hpp>)
+#if __has_include(<nlohmann/json.hpp>) && __has_include(<simdjson.h>)
 #include <groundeval/datasets/json/mdetr.hpp>
 #define GROUNDEVAL_BENCH_HAS_JSON 1
 #endif
@@ -92,21 +92,24 @@ BENCHMARK(BM_load_flickr30k)
     ->Unit(benchmark::kMillisecond)
     ->UseRealTime();
 
-/// Baseline: read every Annotations and Sentences file into memory (same threads as the loader).
+/// Baseline: read every Annotations and Sentences file into memory the way the loader does
+/// (openat relative to the two folders, one read each; same threads).
 void BM_read_files_only(benchmark::State& st) {
   const auto& v = ids();
   const auto o = options(static_cast<unsigned>(st.range(0)));
   groundeval::parallel_options po;
   po.threads = o.threads;
   po.min_work_per_thread = 64;
+  using groundeval::detail::flickr30k_folder;
+  const flickr30k_folder ann(o.root + "/Annotations"), sen(o.root + "/Sentences");
   for (auto _ : st) {
     std::vector<std::size_t> bytes(v.size());
     groundeval::detail::parallel_for(v.size(), 1, po, [&](std::size_t b, std::size_t e) {
-      std::string buf;
+      std::string_view buf;
       for (std::size_t i = b; i < e; ++i) {
-        groundeval::detail::read_whole_file(o.root + "/Annotations/" + v[i] + ".xml", buf);
+        groundeval::detail::read_flickr30k_file(ann, v[i] + ".xml", {}, std::size_t(-1), buf);
         bytes[i] = buf.size();
-        groundeval::detail::read_whole_file(o.root + "/Sentences/" + v[i] + ".txt", buf);
+        groundeval::detail::read_flickr30k_file(sen, v[i] + ".txt", {}, std::size_t(-1), buf);
         bytes[i] += buf.size();
       }
     });
@@ -181,6 +184,33 @@ void BM_load_mdetr_json(benchmark::State& st) {
   st.counters["sentences"] = static_cast<double>(n);
 }
 BENCHMARK(BM_load_mdetr_json)->Unit(benchmark::kMillisecond)->UseRealTime();
+
+/// Parse only (no data set built) of the same file: Arg 0 = nlohmann/json (what the loader used
+/// before), 1 = simdjson DOM (what it uses now). The file is read once outside the timing.
+void BM_parse_mdetr_json(benchmark::State& st) {
+  const char* path = std::getenv("GROUNDEVAL_BENCH_MDETR_JSON");
+  if (!path) {
+    st.SkipWithError("set GROUNDEVAL_BENCH_MDETR_JSON to an MDETR-format file");
+    return;
+  }
+  const simdjson::padded_string text = simdjson::padded_string::load(path).value();
+  simdjson::dom::parser parser;
+  std::size_t n = 0;
+  for (auto _ : st) {
+    if (st.range(0) == 0) {
+      const auto doc = nlohmann::json::parse(text.data(), text.data() + text.size());
+      n = doc["images"].size();
+    } else {
+      const simdjson::dom::element doc = parser.parse(text).value();
+      n = simdjson::dom::array(doc["images"]).size();
+    }
+    benchmark::DoNotOptimize(n);
+  }
+  st.counters["images"] = static_cast<double>(n);
+  st.counters["MB_per_s"] = benchmark::Counter(static_cast<double>(text.size()) / 1e6,
+                                               benchmark::Counter::kIsIterationInvariantRate);
+}
+BENCHMARK(BM_parse_mdetr_json)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond)->UseRealTime();
 #endif
 
 }  // namespace

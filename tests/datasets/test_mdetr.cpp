@@ -102,6 +102,38 @@ TEST_CASE("MDETR JSON errors name the file and line or item", "[mdetr][errors]")
     const auto p = d.write("bad.json", "{\"images\": [\n" + img + ",\n  {\"id\": 2,, }\n]}");
     require_error_at([&] { (void)load_mdetr_annotations(p); }, p, 3, "malformed JSON");
   }
+  SECTION("syntax error on the last line, and an empty file") {
+    const auto p = d.write("bad.json", "{\"images\": [],\n\"annotations\": []\n\n}}");
+    require_error_at([&] { (void)load_mdetr_annotations(p); }, p, 4, "malformed JSON");
+    const auto e = d.write("empty.json", "");
+    require_error_at([&] { (void)load_mdetr_annotations(e); }, e, 1, "malformed JSON");
+  }
+  SECTION("valid JSON that simdjson rejects (nesting deeper than 1024)") {
+    const std::string deep = std::string(1100, '[') + std::string(1100, ']');
+    const auto p =
+        d.write("deep.json", "{\"images\": [], \"annotations\": [], \"x\": " + deep + "}");
+    require_error_at([&] { (void)load_mdetr_annotations(p); }, p, 0, "malformed JSON (simdjson)");
+  }
+  SECTION("not an object, images not an array") {
+    const auto p = d.write("arr.json", "[1, 2]");
+    require_error_at([&] { (void)load_mdetr_annotations(p); }, p, 0,
+                     "top level: expected an object");
+    const auto q = d.write("img.json", R"({"images": {}, "annotations": []})");
+    require_error_at([&] { (void)load_mdetr_annotations(q); }, q, 0, "images: must be an array");
+  }
+  SECTION("bbox with a string and a span that is not a pair") {
+    std::string bad = ann;
+    bad.replace(bad.find("[1, 2, 3, 4]"), 12, "[1, \"2\", 3, 4]");
+    const auto p =
+        d.write("bad.json", "{\"images\": [" + img + "], \"annotations\": [" + bad + "]}");
+    require_error_at([&] { (void)load_mdetr_annotations(p); }, p, 0,
+                     "annotations[0]: 'bbox' must be a number, got \"2\"");
+    std::string bad2 = img;
+    bad2.replace(bad2.find("[[0, 5]]"), 8, "[[0, 5, 6]]");
+    const auto q = d.write("bad2.json", "{\"images\": [" + bad2 + "], \"annotations\": []}");
+    require_error_at([&] { (void)load_mdetr_annotations(q); }, q, 0,
+                     "images[0]: a span must be [begin, end] integers, got [0,5,6]");
+  }
   SECTION("missing caption") {
     const auto p = d.write(
         "bad.json", R"({"images": [{"id": 1, "width": 1, "height": 1}], "annotations": []})");

@@ -7,8 +7,11 @@
 
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/datasets/problems.hpp>
+#include <groundeval/detail/text_encoding.hpp>
 
 #include <cstddef>
+#include <cstdint>
+#include <cstring>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +51,26 @@ constexpr std::size_t python_space_length(std::string_view s, std::size_t i) noe
   return 0;
 }
 
+/// Byte classes for python_split: 0 = part of a word, 1 = ASCII whitespace, 2 = lead byte that
+/// may start a multi-byte Unicode space (python_space_length decides).
+struct python_space_table {
+  unsigned char cls[256] = {};
+  constexpr python_space_table() {
+    for (unsigned c = 0; c < 256; ++c) {
+      const char ch[1] = {static_cast<char>(c)};
+      if (python_space_length(std::string_view(ch, 1), 0) == 1) cls[c] = 1;
+    }
+    cls[0xc2] = cls[0xe1] = cls[0xe2] = cls[0xe3] = 2;
+  }
+};
+inline constexpr python_space_table python_space_classes{};
+
+/// Length of the whitespace character at s[i] (0: none), with the table's fast path.
+inline std::size_t python_space_at(std::string_view s, std::size_t i) noexcept {
+  const unsigned k = python_space_classes.cls[static_cast<unsigned char>(s[i])];
+  return k == 0 ? 0 : k == 1 ? 1 : python_space_length(s, i);
+}
+
 /// Python `str.split()` on UTF-8 bytes.
 inline void python_split(std::string_view s, std::vector<std::string_view>& out) {
   out.clear();
@@ -55,10 +78,10 @@ inline void python_split(std::string_view s, std::vector<std::string_view>& out)
   const std::size_t n = s.size();
   while (i < n) {
     std::size_t sp;
-    while (i < n && (sp = python_space_length(s, i)) != 0) i += sp;
+    while (i < n && (sp = python_space_at(s, i)) != 0) i += sp;
     if (i >= n) break;
     const std::size_t b = i;
-    while (i < n && python_space_length(s, i) == 0) ++i;
+    while (i < n && python_space_at(s, i) == 0) ++i;
     out.push_back(s.substr(b, i - b));
   }
 }
@@ -125,14 +148,24 @@ inline flickr30k_sentence parse_flickr30k_sentence_line(std::string_view line,
   thread_local std::vector<std::string_view> tokens;
   detail::python_split(line, tokens);
 
+  // The sentence is never longer than the line (words joined by one space, markup removed):
+  // written in place, sized once.
   std::string& text = out.text;
-  text.reserve(line.size());
+  text.resize(line.size());
+  char* const tp = text.data();
+  std::size_t len = 0;
   int n_words = 0;
   auto add_word = [&](std::string_view w) {
-    if (n_words > 0) text += ' ';
-    text.append(w);
+    if (n_words > 0) tp[len++] = ' ';
+    if (!w.empty()) std::memcpy(tp + len, w.data(), w.size());
+    len += w.size();
     ++n_words;
   };
+  {
+    std::size_t headers = 0;
+    for (const std::string_view tok : tokens) headers += tok.front() == '[';
+    out.phrases.reserve(headers);
+  }
 
   bool open = false;
   bool open_valid = false;  // header of the open phrase was well formed
@@ -156,7 +189,7 @@ inline flickr30k_sentence parse_flickr30k_sentence_line(std::string_view line,
       open_valid = detail::parse_phrase_header(tok, cur.chain_id, cur.types, why);
       if (!open_valid)
         sink.report(error_kind::parse, file, line_no, why + ": " + detail::quoted(tok));
-      cur.char_begin = text.size() + (n_words > 0 ? 1 : 0);
+      cur.char_begin = len + (n_words > 0 ? 1 : 0);
       continue;
     }
     // inside a phrase
@@ -172,8 +205,8 @@ inline flickr30k_sentence parse_flickr30k_sentence_line(std::string_view line,
       add_word(w);
       open = false;
       if (open_valid) {
-        cur.char_end = text.size();
-        cur.text.assign(text, cur.char_begin, cur.char_end - cur.char_begin);
+        cur.char_end = len;
+        cur.text.assign(tp + cur.char_begin, cur.char_end - cur.char_begin);
         out.phrases.push_back(std::move(cur));
       }
       continue;
@@ -183,16 +216,37 @@ inline flickr30k_sentence parse_flickr30k_sentence_line(std::string_view line,
   if (open)
     sink.report(error_kind::parse, file, line_no,
                 "unterminated phrase markup (no closing ']' before the end of the line)");
+  text.resize(len);
   return out;
 }
 
 /// Parses a whole Sentences file. Lines are split with Python's universal newlines (\n, \r\n,
 /// lone \r); empty lines are skipped and do not get a sentence index; a whitespace-only line is
-/// a sentence without words or phrases (as in the reference).
+/// a sentence without words or phrases (as in the reference). Text must be UTF-8: a UTF-16 file
+/// is a problem at line 1, a line with invalid UTF-8 a problem at its line; a UTF-8 byte-order
+/// mark is skipped.
 inline std::vector<flickr30k_sentence> parse_flickr30k_sentences(std::string_view content,
                                                                  const std::string& file,
                                                                  problem_sink& sink) {
   std::vector<flickr30k_sentence> out;
+  if (auto why = detail::utf16_problem(content); !why.empty()) {
+    sink.report(error_kind::parse, file, 1, why);
+    return out;
+  }
+  detail::strip_utf8_bom(content);  // not in the real data; Python would keep it as U+FEFF
+  // Pure ASCII (nearly every file) cannot hold invalid UTF-8: skip the per-line check.
+  bool ascii = true;
+  {
+    std::size_t k = 0;
+    std::uint64_t high = 0;  // eight bytes at a time
+    for (; k + 8 <= content.size(); k += 8) {
+      std::uint64_t w;
+      std::memcpy(&w, content.data() + k, 8);
+      high |= w;
+    }
+    for (; k < content.size(); ++k) high |= static_cast<unsigned char>(content[k]);
+    ascii = (high & 0x8080808080808080ULL) == 0;
+  }
   out.reserve(6);
   std::size_t i = 0, line_no = 0;
   const std::size_t n = content.size();
@@ -200,8 +254,13 @@ inline std::vector<flickr30k_sentence> parse_flickr30k_sentences(std::string_vie
     std::size_t e = i;
     while (e < n && content[e] != '\n' && content[e] != '\r') ++e;
     ++line_no;
-    if (e > i)
-      out.push_back(parse_flickr30k_sentence_line(content.substr(i, e - i), file, line_no, sink));
+    if (e > i) {
+      const std::string_view line = content.substr(i, e - i);
+      // MDETR reads the files as UTF-8 and fails on anything else; lenient mode keeps the bytes.
+      if (auto why = ascii ? std::string() : detail::utf8_line_problem(line); !why.empty())
+        sink.report(error_kind::parse, file, line_no, why);
+      out.push_back(parse_flickr30k_sentence_line(line, file, line_no, sink));
+    }
     if (e < n && content[e] == '\r' && e + 1 < n && content[e + 1] == '\n') ++e;
     i = e + 1;
   }

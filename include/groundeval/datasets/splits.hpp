@@ -6,6 +6,7 @@
 
 #include <groundeval/datasets/problems.hpp>
 #include <groundeval/detail/file.hpp>
+#include <groundeval/detail/text_encoding.hpp>
 
 #include <cstddef>
 #include <string>
@@ -76,11 +77,17 @@ inline std::vector<std::string> validate_image_ids(std::vector<std::string> ids,
 }
 
 /// Parses a split list: one id per line, surrounding whitespace stripped (Python `.strip()`),
-/// universal newlines, blank lines ignored, lines starting with '#' ignored.
+/// universal newlines, blank lines ignored, lines starting with '#' ignored, a UTF-8 byte-order
+/// mark skipped. A UTF-16 file or a list without ids is a problem.
 inline std::vector<std::string> parse_split_list(std::string_view content, const std::string& file,
                                                  problem_sink& sink) {
   std::vector<std::string> ids;
   std::vector<std::size_t> lines;
+  if (auto why = detail::utf16_problem(content); !why.empty()) {
+    sink.report(error_kind::parse, file, 1, why);
+    return ids;
+  }
+  detail::strip_utf8_bom(content);
   std::size_t i = 0, line_no = 0;
   const std::size_t n = content.size();
   auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\f' || c == '\v'; };
@@ -98,6 +105,7 @@ inline std::vector<std::string> parse_split_list(std::string_view content, const
     if (e < n && content[e] == '\r' && e + 1 < n && content[e + 1] == '\n') ++e;
     i = e + 1;
   }
+  if (ids.empty()) sink.report(error_kind::invalid, file, 0, "the split list holds no image id");
   return validate_image_ids(std::move(ids), file, lines, sink);
 }
 

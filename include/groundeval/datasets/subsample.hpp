@@ -20,6 +20,7 @@
 #include <string_view>
 #include <tuple>
 #include <unordered_set>
+#include <utility>
 #include <vector>
 
 namespace groundeval {
@@ -50,17 +51,33 @@ inline std::vector<std::size_t> smallest_keys(
 
 }  // namespace detail
 
+/// The `n` image ids chosen by `seed` among the distinct ids of `ids` (all if n >= their number),
+/// in the order of `ids`. The same choice as subsample_images on a data set with these images, so
+/// a caller can select before loading (e.g. load only the chosen images of a split).
+inline std::vector<std::string> select_image_ids(const std::vector<std::string>& ids, std::size_t n,
+                                                 std::uint64_t seed) {
+  std::vector<std::pair<std::uint64_t, std::string>> items;
+  std::unordered_set<std::string_view> seen;
+  for (const std::string& id : ids)
+    if (seen.insert(id).second) items.emplace_back(detail::selection_key(seed, id), id);
+  std::vector<std::size_t> chosen = detail::smallest_keys(items, n);
+  std::sort(chosen.begin(), chosen.end());
+  std::vector<std::string> out;
+  out.reserve(chosen.size());
+  for (const std::size_t i : chosen) out.push_back(std::move(items[i].second));
+  return out;
+}
+
 /// Keeps the sentences of `n` images chosen by `seed` (all images if n >= their number), in the
 /// data set's order. The name gets a suffix "[images=n,seed=s]".
 inline in_memory_dataset subsample_images(const in_memory_dataset& ds, std::size_t n,
                                           std::uint64_t seed) {
-  std::vector<std::pair<std::uint64_t, std::string>> items;
+  std::vector<std::string> ids;
   std::unordered_set<std::string_view> seen;
   for (const sample& s : ds)
-    if (seen.insert(s.image_id).second)
-      items.emplace_back(detail::selection_key(seed, s.image_id), s.image_id);
+    if (seen.insert(s.image_id).second) ids.push_back(s.image_id);
   std::unordered_set<std::string> keep;
-  for (const std::size_t i : detail::smallest_keys(items, n)) keep.insert(items[i].second);
+  for (std::string& id : select_image_ids(ids, n, seed)) keep.insert(std::move(id));
   std::vector<sample> out;
   for (const sample& s : ds)
     if (keep.count(s.image_id)) out.push_back(s);

@@ -9,6 +9,12 @@
 #if defined(CONSUMER_USES_XML)
 #include <tinyxml2.h>
 #endif
+#if defined(CONSUMER_USES_JSON)
+#include <groundeval/datasets/json/mdetr.hpp>  // simdjson + nlohmann/json
+
+#include <fstream>
+#include <string>
+#endif
 
 int main() {
   using groundeval::box_xyxy;
@@ -22,6 +28,18 @@ int main() {
   tinyxml2::XMLDocument doc;
   ok = ok && doc.Parse("<size><width>5</width></size>") == tinyxml2::XML_SUCCESS;
   std::printf("consumer: xml component linked\n");
+#endif
+#if defined(CONSUMER_USES_JSON)
+  {
+    const std::string path = "consumer_refcoco.json";
+    std::ofstream(path)
+        << R"({"images": [{"id": 1, "file_name": "COCO_1.jpg", "caption": "the dog",)"
+           R"( "width": 10, "height": 10}], "annotations": [{"image_id": 1,)"
+           R"( "bbox": [1, 2, 3, 4]}]})";
+    const auto ds = groundeval::load_mdetr_annotations(path);
+    ok = ok && ds.size() == 1 && ds[0].phrases.size() == 1 && ds[0].phrases[0].boxes.size() == 1;
+    std::printf("consumer: json component linked (simdjson MDETR loader)\n");
+  }
 #endif
 #if defined(CONSUMER_USES_CUDA)
   std::printf("consumer: cuda component linked, %d CUDA device(s)\n",

@@ -14,11 +14,19 @@
 
 #include <tinyxml2.h>
 
+#if defined(GROUNDEVAL_DETAIL_POSIX_IO) && __has_include(<sys/stat.h>)
+#include <sys/stat.h>
+#define GROUNDEVAL_DETAIL_FLICKR_OPENAT 1
+#endif
+
 #include <algorithm>
 #include <atomic>
+#include <cerrno>
 #include <charconv>
 #include <cstddef>
+#include <cstring>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -119,10 +127,50 @@ inline void add_flickr30k_object(flickr30k_annotation& ann, const flickr30k_raw_
 
 /// Integer text with Python int() rules (surrounding whitespace already removed, optional sign).
 inline bool parse_int_text(std::string_view t, long long& value) {
+  if (!t.empty() && t.size() <= 18) {  // the common case: plain digits, no overflow possible
+    long long v = 0;
+    std::size_t k = 0;
+    for (; k < t.size(); ++k) {
+      const unsigned d = static_cast<unsigned char>(t[k]) - unsigned{'0'};
+      if (d > 9) break;
+      v = v * 10 + static_cast<long long>(d);
+    }
+    if (k == t.size()) {
+      value = v;
+      return true;
+    }
+  }
   if (!t.empty() && t.front() == '+') t.remove_prefix(1);
   const auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), value);
   return !t.empty() && ec == std::errc{} && ptr == t.data() + t.size();
 }
+
+/// `a == lit` for a string literal, inlined (no out-of-line compare call).
+template <std::size_t N>
+inline bool xml_name_is(std::string_view a, const char (&lit)[N]) noexcept {
+  return a.size() == N - 1 && std::memcmp(a.data(), lit, N - 1) == 0;
+}
+
+inline bool xml_same_name(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)  // tag names are short: no memcmp call
+    if (a[i] != b[i]) return false;
+  return true;
+}
+
+/// Character classes of the scanner's names: bit 0 = may start a name, != 0 = may continue one.
+struct xml_name_table {
+  unsigned char cls[256] = {};
+  constexpr xml_name_table() {
+    for (unsigned c = 0; c < 256; ++c) {
+      if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_')
+        cls[c] = 3;
+      else if ((c >= '0' && c <= '9') || c == '-' || c == '.')
+        cls[c] = 2;
+    }
+  }
+};
+inline constexpr xml_name_table xml_name_classes{};
 
 inline std::string_view xml_trim_view(std::string_view v) {
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
@@ -144,7 +192,10 @@ inline bool valid_image_size(long long w, long long h) {
 /// fixtures, the generated data set and random mutations).
 inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annotation& ann) {
   const std::size_t n = x.size();
-  if (x.find('\0') != std::string_view::npos) return false;
+  // No NUL and no '&' anywhere (entities and character references go to TinyXML2; so does a
+  // '&' in a comment, which costs only time).
+  if (std::memchr(x.data(), '\0', n) || std::memchr(x.data(), '&', n)) return false;
+  const char* const data = x.data();
   std::size_t p = (n >= 3 && x.substr(0, 3) == "\xEF\xBB\xBF") ? 3 : 0;
   constexpr int max_depth = 8;
   std::string_view stack[max_depth];
@@ -155,22 +206,21 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
   bool have_v[4] = {false, false, false, false}, have_nobox = false, have_scene = false;
   long long w = 0, h = 0;
   flickr30k_raw_object obj;
+  obj.names.reserve(4);
+  ann.chains.reserve(16);
   int capture = -1, capture_depth = -1;  // 0 width 1 height 2 name 3..6 box 7 nobndbox 8 scene
   std::size_t text_begin = 0;
   auto name_start = [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    return (xml_name_classes.cls[static_cast<unsigned char>(c)] & 1) != 0;
   };
-  auto name_char = [&](char c) {
-    return name_start(c) || (c >= '0' && c <= '9') || c == '-' || c == '.';
-  };
+  auto name_char = [](char c) { return xml_name_classes.cls[static_cast<unsigned char>(c)] != 0; };
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
   static constexpr std::string_view box_tags[4] = {"xmin", "ymin", "xmax", "ymax"};
   while (p < n) {
-    const std::size_t lt = x.find('<', p);
-    const std::string_view text = x.substr(p, (lt == std::string_view::npos ? n : lt) - p);
-    if (text.find('&') != std::string_view::npos) return false;
-    if (depth == 0 && !xml_trim_view(text).empty()) return false;
-    if (lt == std::string_view::npos) break;
+    std::size_t lt = p;
+    while (lt < n && data[lt] != '<') ++lt;
+    if (depth == 0 && !xml_trim_view(std::string_view(data + p, lt - p)).empty()) return false;
+    if (lt == n) break;
     p = lt + 1;
     if (p >= n) return false;
     if (x[p] == '?') {  // XML declaration, only before the root element
@@ -192,7 +242,7 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
     const std::size_t nb = p;
     if (p >= n || !name_start(x[p])) return false;
     while (p < n && name_char(x[p])) ++p;
-    const std::string_view name = x.substr(nb, p - nb);
+    const std::string_view name(data + nb, p - nb);
     while (p < n && ws(x[p])) ++p;
     bool self_close = false;
     if (!closing && p < n && x[p] == '/') {
@@ -203,10 +253,11 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
     ++p;
 
     if (closing) {
-      if (depth == 0 || stack[depth - 1] != name) return false;
+      if (depth == 0 || !xml_same_name(stack[depth - 1], name)) return false;
       --depth;
       if (capture >= 0 && depth == capture_depth) {
-        const std::string_view v = xml_trim_view(x.substr(text_begin, lt - text_begin));
+        const std::string_view v =
+            xml_trim_view(std::string_view(data + text_begin, lt - text_begin));
         if (capture == 2) {
           if (v.empty()) return false;
           for (const char ch : v)
@@ -233,11 +284,11 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
           }
         }
         capture = -1;
-      } else if (depth == 2 && box_state == 1 && name == "bndbox") {
+      } else if (depth == 2 && box_state == 1 && xml_name_is(name, "bndbox")) {
         box_state = 2;
-      } else if (depth == 1 && size_state == 1 && name == "size") {
+      } else if (depth == 1 && size_state == 1 && xml_name_is(name, "size")) {
         size_state = 2;
-      } else if (depth == 1 && in_object && name == "object") {
+      } else if (depth == 1 && in_object && xml_name_is(name, "object")) {
         if (obj.names.empty()) return false;
         if (box_state != 0) {
           if (!(have_v[0] && have_v[1] && have_v[2] && have_v[3])) return false;
@@ -260,7 +311,7 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
     if (depth == 0) {
       if (root_done || name != "annotation" || self_close) return false;
     } else if (depth == 1) {
-      if (name == "object") {
+      if (xml_name_is(name, "object")) {
         if (self_close) return false;
         in_object = true;
         box_state = 0;
@@ -268,27 +319,27 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
         obj.names.clear();
         obj.has_box = false;
         obj.nobox = obj.scene = 0;
-      } else if (name == "size" && size_state == 0) {
+      } else if (xml_name_is(name, "size") && size_state == 0) {
         if (self_close) return false;
         size_state = 1;
       }
-    } else if (depth == 2 && size_state == 1 && stack[1] == "size") {
-      if (name == "width" && !have_w) cap = 0;
-      if (name == "height" && !have_h) cap = 1;
-    } else if (depth == 2 && in_object && stack[1] == "object") {
-      if (name == "name") {
+    } else if (depth == 2 && size_state == 1 && xml_name_is(stack[1], "size")) {
+      if (xml_name_is(name, "width") && !have_w) cap = 0;
+      if (xml_name_is(name, "height") && !have_h) cap = 1;
+    } else if (depth == 2 && in_object && xml_name_is(stack[1], "object")) {
+      if (xml_name_is(name, "name")) {
         cap = 2;
-      } else if (name == "bndbox" && box_state == 0) {
+      } else if (xml_name_is(name, "bndbox") && box_state == 0) {
         if (self_close) return false;
         box_state = 1;
-      } else if (name == "nobndbox" && !have_nobox) {
+      } else if (xml_name_is(name, "nobndbox") && !have_nobox) {
         cap = 7;
-      } else if (name == "scene" && !have_scene) {
+      } else if (xml_name_is(name, "scene") && !have_scene) {
         cap = 8;
       }
-    } else if (depth == 3 && box_state == 1 && stack[2] == "bndbox") {
+    } else if (depth == 3 && box_state == 1 && xml_name_is(stack[2], "bndbox")) {
       for (int k = 0; k < 4; ++k)
-        if (name == box_tags[k] && !have_v[k]) cap = 3 + k;
+        if (xml_same_name(name, box_tags[k]) && !have_v[k]) cap = 3 + k;
     }
     if (self_close) {
       if (cap >= 0) return false;  // an empty value: TinyXML2 path reports it
@@ -455,21 +506,116 @@ inline std::string path_join(const std::string& a, std::string_view b) {
   return p;
 }
 
-inline void load_flickr30k_image(const flickr30k_options& opt, const std::string& id,
-                                 flickr30k_image_result& r) {
-  problem_sink sink(opt.strict);
+/// Largest Annotations or Sentences file read (the real ones are below 10 KiB): a bigger one is
+/// an io problem naming the limit, so a stray huge file cannot exhaust memory.
+inline constexpr std::size_t flickr30k_max_file_bytes = std::size_t{64} << 20;
+
+/// A folder opened once for the whole load, so that each file is opened relative to it (openat:
+/// no walk of the root path per file). fd < 0 when unavailable: files are then opened by path.
+struct flickr30k_folder {
+  int fd = -1;
+  flickr30k_folder() = default;
+  explicit flickr30k_folder(const std::string& path) {
+#if defined(GROUNDEVAL_DETAIL_FLICKR_OPENAT)
+    fd = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+#else
+    (void)path;
+#endif
+  }
+  flickr30k_folder(const flickr30k_folder&) = delete;
+  flickr30k_folder& operator=(const flickr30k_folder&) = delete;
+  ~flickr30k_folder() {
+#if defined(GROUNDEVAL_DETAIL_FLICKR_OPENAT)
+    if (fd >= 0) ::close(fd);
+#endif
+  }
+};
+
+/// Reads one small file into a per-thread buffer that is reused and never zero-filled: openat
+/// (relative to `dir`) + fstat + one read of the file's size + close. `out` views the buffer
+/// until the next call on this thread. Returns false with errno set (EFBIG above `max_bytes`),
+/// like read_whole_file; `path` is opened instead when `dir` is not open.
+inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& name,
+                                const std::string& path, std::size_t max_bytes,
+                                std::string_view& out) {
+#if defined(GROUNDEVAL_DETAIL_FLICKR_OPENAT)
+  struct buffer {
+    std::unique_ptr<char[]> data;
+    std::size_t capacity = 0;
+  };
+  thread_local buffer buf;
+  const int fd = dir.fd >= 0 ? ::openat(dir.fd, name.c_str(), O_RDONLY | O_CLOEXEC)
+                             : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  auto fail = [fd](int e) {
+    ::close(fd);
+    errno = e;
+    return false;
+  };
+  struct stat st {};
+  const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  const std::size_t expected = regular ? static_cast<std::size_t>(st.st_size) : 0;
+  if (expected > max_bytes) return fail(EFBIG);
+  std::size_t size = 0;
+  auto reserve = [&](std::size_t cap) {
+    if (buf.capacity >= cap) return;
+    cap = std::max({cap, buf.capacity * 2, std::size_t{16384}});
+    std::unique_ptr<char[]> d(new char[cap]);
+    if (size) std::memcpy(d.get(), buf.data.get(), size);
+    buf.data = std::move(d);
+    buf.capacity = cap;
+  };
+  reserve(expected + 1);  // +1: a short read then proves the end of the file
+  for (;;) {
+    if (size == buf.capacity) reserve(size + 1);
+    const auto n = ::read(fd, buf.data.get() + size, buf.capacity - size);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail(errno);
+    }
+    if (n == 0) break;
+    size += static_cast<std::size_t>(n);
+    if (size > max_bytes) return fail(EFBIG);
+    if (regular && size >= expected && size < buf.capacity) break;  // short read: end of file
+  }
+  ::close(fd);
+  out = std::string_view(buf.data.get(), size);
+  return true;
+#else
+  (void)dir;
+  (void)name;
   thread_local std::string buf;
-  const std::string xml_path = path_join(opt.root, "Annotations/" + id + ".xml");
-  const std::string txt_path = path_join(opt.root, "Sentences/" + id + ".txt");
+  if (!read_whole_file(path, buf, max_bytes)) return false;
+  out = buf;
+  return true;
+#endif
+}
+
+inline void load_flickr30k_image(const flickr30k_options& opt, const std::string& id,
+                                 const flickr30k_folder& annotations,
+                                 const flickr30k_folder& sentences_dir, flickr30k_image_result& r) {
+  problem_sink sink(opt.strict);
+  std::string_view buf;
+  std::string name;  // "<id>.xml", then "<id>.txt"
+  name.reserve(id.size() + 4);
+  name.append(id).append(".xml");
+  std::string xml_path = opt.root;
+  if (!xml_path.empty() && xml_path.back() != '/') xml_path += '/';
+  std::string txt_path = xml_path;
+  xml_path.append("Annotations/").append(name);
+  txt_path.append("Sentences/").append(id).append(".txt");
   {
-    if (!read_whole_file(xml_path, buf)) {
-      sink.report(error_kind::io, xml_path, 0, "cannot read annotation file");
+    if (!read_flickr30k_file(annotations, name, xml_path, flickr30k_max_file_bytes, buf)) {
+      sink.report(error_kind::io, xml_path, 0,
+                  "cannot read annotation file" + read_failure_reason(flickr30k_max_file_bytes));
       r.problems = sink.take();
       return;
     }
     const flickr30k_annotation ann = parse_flickr30k_annotation(buf, xml_path, sink, opt.fast_xml);
-    if (!read_whole_file(txt_path, buf)) {
-      sink.report(error_kind::io, txt_path, 0, "cannot read sentence file");
+    name.replace(name.size() - 3, 3, "txt");
+    if (!read_flickr30k_file(sentences_dir, name, txt_path, flickr30k_max_file_bytes, buf)) {
+      sink.report(error_kind::io, txt_path, 0,
+                  "cannot read sentence file" + read_failure_reason(flickr30k_max_file_bytes));
       r.problems = sink.take();
       return;
     }
@@ -617,8 +763,10 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   const auto& ids = res.image_ids;
 
   std::vector<detail::flickr30k_image_result> per(ids.size());
+  const detail::flickr30k_folder annotations(detail::path_join(opt.root, "Annotations"));
+  const detail::flickr30k_folder sentences(detail::path_join(opt.root, "Sentences"));
   detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i) {
-    detail::load_flickr30k_image(opt, ids[i], per[i]);
+    detail::load_flickr30k_image(opt, ids[i], annotations, sentences, per[i]);
   });
 
   std::size_t total = 0;
