@@ -215,3 +215,69 @@ TEST_CASE("device count query never throws", "[cuda]") {
   CHECK(n >= 0);
   if (n == 0) WARN("no CUDA device on this machine");
 }
+
+namespace {
+// The numeric edge cases of docs/robustness.md (N01-N06) in float: NaN, +-Inf, subnormal sizes,
+// coordinates beyond 1e9, areas that overflow, zero-area and inverted boxes.
+std::vector<B> edge_boxes() {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const float den = std::numeric_limits<float>::denorm_min();
+  return {{0, 0, 10, 10},
+          {nan, 0, 10, 10},
+          {nan, nan, nan, nan},
+          {0, 0, inf, 10},
+          {-inf, -inf, inf, inf},
+          {-inf, 0, 5, 10},
+          {5, 5, 5, 5},
+          {0, 0, 10, 0},
+          {10, 10, 0, 0},
+          {8, 0, 2, 10},
+          {0, 0, 1e-30f, 1e-30f},  // area underflows to 0
+          {0, 0, den, 10},         // subnormal but positive area
+          {0, 0, den, den},
+          {1e9f, 1e9f, 1e9f + 128, 1e9f + 128},
+          {1e9f + 64, 1e9f, 1e9f + 192, 1e9f + 128},
+          {1e12f, 1e12f, 1e12f + 100, 1e12f + 100},  // collapses to zero width in float
+          {0, 0, 3e38f, 3e38f},                      // area overflows to Inf
+          {-3e38f, -3e38f, 3e38f, 3e38f},
+          {1, 1, 11, 11}};
+}
+}  // namespace
+
+TEST_CASE(
+    "device IoU family on NaN, Inf, subnormal, 1e9+, zero-area and inverted boxes equals "
+    "the CPU bit for bit",
+    "[cuda][robustness]") {
+  if (!test::have_cuda_device()) return;
+  const auto a = edge_boxes();
+  std::vector<B> b(a.rbegin(), a.rend());
+  const std::size_t n = a.size();
+  std::vector<float> ref(n * n), gref(n * n), pref(n), pgref(n), rmax(n);
+  std::vector<std::int64_t> rarg(n);
+  pairwise_iou<float>(a, a, ref);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t j = 0; j < n; ++j) gref[i * n + j] = giou(a[i], a[j]);
+  paired_iou<float>(a, b, pref);
+  for (std::size_t i = 0; i < n; ++i) pgref[i] = giou(a[i], b[i]);
+  max_iou_per_row<float>(a, a, rmax, rarg);
+  // the CPU results are themselves defined: in [0, 1] (GIoU in [-1, 1]), never NaN
+  for (const float v : ref) CHECK((v >= 0.f && v <= 1.f));
+  for (const float v : gref) CHECK((v >= -1.f && v <= 1.f));
+
+  test::device_buffer<B> da(a), db(b);
+  test::device_buffer<float> dout(n * n);
+  sync_ok(cuda::pairwise_iou(da.ptr, n, da.ptr, n, dout.ptr, nullptr));
+  CHECK(same_bits(dout.to_host(), ref));
+  sync_ok(cuda::pairwise_giou(da.ptr, n, da.ptr, n, dout.ptr, nullptr));
+  CHECK(same_bits(dout.to_host(), gref));
+  test::device_buffer<float> dp(n);
+  sync_ok(cuda::paired_iou(da.ptr, db.ptr, n, dp.ptr, nullptr));
+  CHECK(same_bits(dp.to_host(), pref));
+  sync_ok(cuda::paired_giou(da.ptr, db.ptr, n, dp.ptr, nullptr));
+  CHECK(same_bits(dp.to_host(), pgref));
+  test::device_buffer<std::int64_t> darg(n);
+  sync_ok(cuda::max_iou_per_row(da.ptr, n, da.ptr, n, dp.ptr, darg.ptr, nullptr));
+  CHECK(same_bits(dp.to_host(), rmax));
+  CHECK(darg.to_host() == rarg);
+}

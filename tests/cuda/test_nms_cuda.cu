@@ -135,3 +135,55 @@ TEST_CASE("NMS workspace grows with the sum of squared segment sizes", "[nms]") 
   CHECK(seg < big / 100);
   CHECK(cuda::nms_workspace_bytes(0) > 0);
 }
+
+TEST_CASE(
+    "device NMS on NaN, Inf, zero-area and inverted boxes and +-Inf and NaN scores "
+    "keeps what the CPU keeps",
+    "[cuda][nms][robustness]") {
+  if (!test::have_cuda_device()) return;
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::vector<B> boxes{{0, 0, 10, 10},
+                             {nan, 0, 10, 10},
+                             {0, 0, 10, 10},
+                             {10, 10, 0, 0},
+                             {1, 1, 11, 11},
+                             {0, 0, inf, 10},
+                             {5, 5, 5, 5},
+                             {-inf, -inf, inf, inf},
+                             {1e9f, 1e9f, 1e9f + 128, 1e9f + 128},
+                             {1e9f + 16, 1e9f, 1e9f + 144, 1e9f + 128},
+                             {0, 0, 3e38f, 3e38f},
+                             {0, 0, 10, 10}};
+  // the GPU drops a NaN score (never a candidate); the CPU rejects it, and drops -Inf: the CPU
+  // reference gets -Inf where the GPU gets NaN
+  const std::vector<float> gpu_scores{0.9f, 0.95f, 0.8f, 0.7f, inf,  0.6f,
+                                      0.5f, 0.4f,  0.3f, 0.2f, 0.1f, nan};
+  std::vector<float> cpu_scores = gpu_scores;
+  cpu_scores.back() = -inf;
+  const std::size_t n = boxes.size();
+  const auto ref = nms<float>(boxes, cpu_scores);
+  test::device_buffer<B> db(boxes);
+  test::device_buffer<float> ds(gpu_scores);
+  test::device_buffer<std::int64_t> keep(n);
+  test::device_buffer<std::size_t> count(1);
+  const std::size_t ws = cuda::nms_workspace_bytes(n);
+  test::device_buffer<char> work(ws);
+  REQUIRE(
+      cuda::nms(db.ptr, ds.ptr, n, cuda::nms_params{}, work.ptr, ws, keep.ptr, count.ptr, nullptr)
+          .ok());
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+  const auto c = count.to_host()[0];
+  const auto k = keep.to_host();
+  const std::vector<std::size_t> got(k.begin(), k.begin() + static_cast<std::ptrdiff_t>(c));
+  CHECK(got == ref);
+  // and the same set with -Inf on the device too
+  test::device_buffer<float> ds2(cpu_scores);
+  REQUIRE(
+      cuda::nms(db.ptr, ds2.ptr, n, cuda::nms_params{}, work.ptr, ws, keep.ptr, count.ptr, nullptr)
+          .ok());
+  REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+  const auto c2 = count.to_host()[0];
+  const auto k2 = keep.to_host();
+  CHECK(std::vector<std::size_t>(k2.begin(), k2.begin() + static_cast<std::ptrdiff_t>(c2)) == ref);
+}

@@ -67,7 +67,8 @@ GROUNDEVAL_HD constexpr T giou(const box_xyxy<T>& a, const box_xyxy<T>& b) noexc
 }
 
 /// Distance IoU (Zheng et al. 2020): iou - d^2 / c^2, d = centre distance, c = enclosing-box
-/// diagonal. In [-1, 1]; equals iou when the enclosing box is a point.
+/// diagonal. In [-1, 1]; equals iou when the enclosing box is a point or a coordinate is NaN
+/// or infinite.
 template <class T>
 GROUNDEVAL_HD constexpr T diou(const box_xyxy<T>& a, const box_xyxy<T>& b) noexcept {
   const T i = iou(a, b);
@@ -76,7 +77,11 @@ GROUNDEVAL_HD constexpr T diou(const box_xyxy<T>& a, const box_xyxy<T>& b) noexc
   const T c2 = cw * cw + ch * ch;
   if (!(c2 > T(0))) return i;
   const T dx = (a.x1 + a.x2 - b.x1 - b.x2) / T(2), dy = (a.y1 + a.y2 - b.y1 - b.y2) / T(2);
-  return i - (dx * dx + dy * dy) / c2;
+  const T penalty = (dx * dx + dy * dy) / c2;
+  // NaN or infinite coordinates make the penalty NaN (Inf/Inf, Inf - Inf): such pairs get their
+  // IoU (0), as in giou, so diou is never NaN and stays symmetric; rounding can push it past 1.
+  if (detail::is_nan(penalty)) return i;
+  return i - (penalty < T(1) ? penalty : T(1));
 }
 
 /// The hit rule, defined once for the whole library: IoU >= threshold (inclusive, as in

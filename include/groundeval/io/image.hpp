@@ -59,7 +59,7 @@ inline image_bytes read_image_bytes(const std::string& path) {
   if (path.empty())
     throw error(error_kind::config, "no image path (the data set has no image folder)");
   if (!detail::read_whole_file(path, b.data))
-    throw error(error_kind::io, path, 0, "cannot read image");
+    throw error(error_kind::io, path, 0, "cannot read image" + detail::read_failure_reason());
   if (b.data.empty()) throw error(error_kind::parse, path, 0, "image file is empty");
   return b;
 }
