@@ -481,6 +481,49 @@ TEST_CASE("openai grounder: a torn cache line is ignored and re-asked", "[http]"
   CHECK(invalid == 1);
 }
 
+// Found by fuzz/fuzz_chat_response.cpp: a cache line with a field of the wrong type threw
+// nlohmann::json::type_error out of the grounder's constructor (and a float token count was an
+// undefined float-to-integer conversion); such a line is now ignored like a foreign one.
+TEST_CASE("openai grounder: cache lines with wrongly typed fields are ignored", "[http]") {
+  temp_dir dir;
+  const std::string path = (dir.path / "cache.jsonl").string();
+  std::ofstream(path, std::ios::binary)
+      << R"({"key": "a", "raw_text": 111, "finish_reason": "stop"})" << '\n'
+      << R"({"key": "b", "raw_text": "x", "prompt_tokens": 1e300})" << '\n'
+      << R"({"key": "c", "raw_text": "x", "latency_s": "slow"})" << '\n'
+      << R"({"key": "d", "raw_text": "[1, 2, 3, 4]", "latency_s": 0.5, "prompt_tokens": 7})"
+      << '\n';
+  answer_cache cache(path);
+  CHECK(cache.size() == 1);
+  CHECK_FALSE(cache.find("a").has_value());
+  CHECK_FALSE(cache.find("b").has_value());
+  CHECK_FALSE(cache.find("c").has_value());
+  const auto d = cache.find("d");
+  REQUIRE(d.has_value());
+  CHECK(d->raw_text == "[1, 2, 3, 4]");
+  CHECK(d->latency_s == 0.5);
+  CHECK(d->prompt_tokens == 7);
+}
+
+// The chat-completions body decoder never throws (fuzz/fuzz_chat_response.cpp).
+TEST_CASE("openai grounder: decode_chat_completion reports unusable bodies", "[http]") {
+  openai_answer a;
+  CHECK(decode_chat_completion("{\"choices\": [{\"message\": ", a) ==
+        "malformed JSON in the response");
+  CHECK(decode_chat_completion(R"({"choices": [{"message": {"content": 7}}]})", a) ==
+        "message content is not a string");
+  CHECK(decode_chat_completion(
+            R"({"model": "m", "choices": [{"message": {"content": "hi"}, "finish_reason": 3}],)"
+            R"( "usage": {"prompt_tokens": 1.5, "completion_tokens": 4}})",
+            a)
+            .empty());
+  CHECK(a.raw_text == "hi");
+  CHECK(a.server_model == "m");
+  CHECK(a.finish_reason.empty());
+  CHECK(a.prompt_tokens == -1);
+  CHECK(a.completion_tokens == 4);
+}
+
 TEST_CASE("openai grounder: kill and resume gives the uninterrupted predictions", "[http]") {
   fake_server server;
   server.delay_ms = 40;

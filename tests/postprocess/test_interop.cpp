@@ -12,6 +12,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <random>
 #include <string>
@@ -59,6 +60,40 @@ TEST_CASE("npy: bad files are errors naming the file", "[interop][npy]") {
   for (std::size_t n = 0; n < full.size(); ++n)
     CHECK_THROWS_AS(parse_npy<float>(full.substr(0, n), "cut"), groundeval::error);
   CHECK(parse_npy<float>(full, "whole").size() == 12);
+}
+
+// Found by fuzz/fuzz_npy.cpp: a float array read as integers (token_offsets, input_size) with a
+// value outside the integer type's range was undefined behaviour (UBSan: "outside the range of
+// representable values"); it is now an error naming the item.
+TEST_CASE("npy: float values that do not fit the integer type are errors", "[interop][npy]") {
+  const auto make = [](const char* descr, const std::string& body) {
+    std::string header = std::string("{'descr': '") + descr +
+                         "', 'fortran_order': False, 'shape': (" + std::to_string(body.size() / 8) +
+                         ",), }";
+    while ((10 + header.size() + 1) % 64 != 0) header += ' ';
+    header += '\n';
+    std::string b("\x93NUMPY\x01\x00", 8);
+    b += static_cast<char>(header.size() & 0xff);
+    b += static_cast<char>(header.size() >> 8);
+    return b + header + body;
+  };
+  const auto f8 = [](std::initializer_list<double> v) {
+    std::string s(v.size() * 8, '\0');
+    std::size_t i = 0;
+    for (const double d : v) std::memcpy(&s[8 * i++], &d, 8);
+    return s;
+  };
+  const std::string ok = make("<f8", f8({2.0, -3.75, 9.2e18}));
+  CHECK(parse_npy<long long>(ok, "mem").data ==
+        std::vector<long long>{2, -3, 9200000000000000000LL});
+  for (const double bad : {8.37212e+198, 9.3e18, -1e19, std::nan(""), HUGE_VAL, -HUGE_VAL})
+    CHECK_THROWS_WITH(parse_npy<long long>(make("<f8", f8({1.0, bad})), "mem"),
+                      Catch::Contains("mem: value") && Catch::Contains("at index 1") &&
+                          Catch::Contains("does not fit the integer array"));
+  CHECK(parse_npy<unsigned char>(make("<f8", f8({255.5, -0.5})), "mem").data ==
+        std::vector<unsigned char>{255, 0});
+  CHECK_THROWS_AS(parse_npy<unsigned char>(make("<f8", f8({256.0})), "mem"), groundeval::error);
+  CHECK_THROWS_AS(parse_npy<unsigned char>(make("<f8", f8({-1.0})), "mem"), groundeval::error);
 }
 
 TEST_CASE("npz: stored archives, keys, compressed ones rejected", "[interop][npz]") {

@@ -30,6 +30,7 @@
 #include <regex>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 namespace groundeval {
@@ -56,12 +57,25 @@ inline std::uint64_t le_uint(std::string_view b, std::size_t at, std::size_t n) 
   return v;
 }
 
+/// Converts n values of S at src to T. Floating values read into an integer type are truncated
+/// toward zero; NaN, infinities and values outside T's range are an error naming `item` (the
+/// conversion would be undefined behaviour).
 template <class T, class S>
-void convert_values(const char* src, std::size_t n, std::vector<T>& out) {
+void convert_values(const char* src, std::size_t n, std::vector<T>& out, const std::string& item) {
   out.resize(n);
   for (std::size_t i = 0; i < n; ++i) {
     S v;
     std::memcpy(&v, src + i * sizeof(S), sizeof(S));
+    if constexpr (std::is_floating_point_v<S> && std::is_integral_v<T>) {
+      // Both bounds are exact doubles: T's minimum (0 or -2^k) and T's maximum + 1 (2^k).
+      constexpr double lo = static_cast<double>(std::numeric_limits<T>::min());
+      constexpr double hi = static_cast<double>(std::numeric_limits<T>::max() / 2 + 1) * 2.0;
+      const double d = static_cast<double>(v);
+      if (!((std::is_signed_v<T> ? d >= lo : d > -1.0) && d < hi))
+        throw error(error_kind::invalid, item, 0,
+                    "value " + std::to_string(d) + " at index " + std::to_string(i) +
+                        " does not fit the integer array it is read as");
+    }
     out[i] = static_cast<T>(v);
   }
 }
@@ -162,34 +176,34 @@ npy_array<T> parse_npy(std::string_view b, const std::string& item) {
   switch (kind) {
     case 'f':
       if (word == 4)
-        detail::convert_values<T, float>(src, n, a.data);
+        detail::convert_values<T, float>(src, n, a.data, item);
       else if (word == 8)
-        detail::convert_values<T, double>(src, n, a.data);
+        detail::convert_values<T, double>(src, n, a.data, item);
       else
         throw unsupported();
       break;
     case 'i':
       if (word == 1)
-        detail::convert_values<T, std::int8_t>(src, n, a.data);
+        detail::convert_values<T, std::int8_t>(src, n, a.data, item);
       else if (word == 2)
-        detail::convert_values<T, std::int16_t>(src, n, a.data);
+        detail::convert_values<T, std::int16_t>(src, n, a.data, item);
       else if (word == 4)
-        detail::convert_values<T, std::int32_t>(src, n, a.data);
+        detail::convert_values<T, std::int32_t>(src, n, a.data, item);
       else if (word == 8)
-        detail::convert_values<T, std::int64_t>(src, n, a.data);
+        detail::convert_values<T, std::int64_t>(src, n, a.data, item);
       else
         throw unsupported();
       break;
     case 'u':
     case 'b':
       if (word == 1)
-        detail::convert_values<T, std::uint8_t>(src, n, a.data);
+        detail::convert_values<T, std::uint8_t>(src, n, a.data, item);
       else if (word == 2 && kind == 'u')
-        detail::convert_values<T, std::uint16_t>(src, n, a.data);
+        detail::convert_values<T, std::uint16_t>(src, n, a.data, item);
       else if (word == 4 && kind == 'u')
-        detail::convert_values<T, std::uint32_t>(src, n, a.data);
+        detail::convert_values<T, std::uint32_t>(src, n, a.data, item);
       else if (word == 8 && kind == 'u')
-        detail::convert_values<T, std::uint64_t>(src, n, a.data);
+        detail::convert_values<T, std::uint64_t>(src, n, a.data, item);
       else
         throw unsupported();
       break;

@@ -185,6 +185,35 @@ inline std::string redact(std::string s, const std::string& secret) {
 
 }  // namespace detail
 
+/// Decodes a chat-completions response body (HTTP 200) into `a` (raw_text = choices[0].message
+/// .content, finish_reason, server model, token usage); returns "" or why the body is unusable.
+/// Never throws for any body (fuzzed: fuzz/fuzz_chat_response.cpp).
+inline std::string decode_chat_completion(std::string_view text, openai_answer& a) {
+  auto j = nlohmann::json::parse(text.begin(), text.end(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return "malformed JSON in the response";
+  if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
+    return "response has no choices";
+  const auto& c0 = j["choices"][0];
+  if (!c0.is_object() || !c0.contains("message") || !c0["message"].is_object())
+    return "choice has no message";
+  const auto& msg = c0["message"];
+  if (msg.contains("content") && msg["content"].is_string())
+    a.raw_text = msg["content"].get<std::string>();
+  else if (!msg.contains("content") || !msg["content"].is_null())
+    return "message content is not a string";
+  if (c0.contains("finish_reason") && c0["finish_reason"].is_string())
+    a.finish_reason = c0["finish_reason"].get<std::string>();
+  if (j.contains("model") && j["model"].is_string()) a.server_model = j["model"].get<std::string>();
+  if (j.contains("usage") && j["usage"].is_object()) {
+    const auto& u = j["usage"];
+    if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
+      a.prompt_tokens = u["prompt_tokens"].get<long>();
+    if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
+      a.completion_tokens = u["completion_tokens"].get<long>();
+  }
+  return {};
+}
+
 /// The on-disk answer cache: JSON lines {"key", "raw_text", "latency_s", "prompt_tokens",
 /// "completion_tokens", "server_model", "finish_reason"}. Appends are single write() calls on an
 /// O_APPEND descriptor followed by fdatasync; a torn last line (a killed writer) is ignored on
@@ -205,6 +234,19 @@ class answer_cache {
       auto j = nlohmann::json::parse(line, nullptr, false);
       if (j.is_discarded() || !j.is_object() || !j.contains("key") || !j["key"].is_string())
         continue;  // torn or foreign line: ignored, the answer will be asked again
+      // A field of the wrong type makes the line foreign too (j.value() would throw, or convert
+      // a float token count to long with undefined behaviour).
+      const auto typed = [&](const char* k, bool (nlohmann::json::*is)() const noexcept) {
+        const auto it = j.find(k);
+        return it == j.end() || ((*it).*is)();
+      };
+      if (!typed("raw_text", &nlohmann::json::is_string) ||
+          !typed("latency_s", &nlohmann::json::is_number) ||
+          !typed("prompt_tokens", &nlohmann::json::is_number_integer) ||
+          !typed("completion_tokens", &nlohmann::json::is_number_integer) ||
+          !typed("server_model", &nlohmann::json::is_string) ||
+          !typed("finish_reason", &nlohmann::json::is_string))
+        continue;
       openai_answer a;
       a.raw_text = j.value("raw_text", std::string{});
       a.latency_s = j.value("latency_s", -1.0);
@@ -491,30 +533,7 @@ class openai_grounder {
 
   /// Fills `a` from a 200 body; returns "" or why the body is unusable.
   static std::string decode(const std::string& text, openai_answer& a) {
-    auto j = nlohmann::json::parse(text, nullptr, false);
-    if (j.is_discarded() || !j.is_object()) return "malformed JSON in the response";
-    if (!j.contains("choices") || !j["choices"].is_array() || j["choices"].empty())
-      return "response has no choices";
-    const auto& c0 = j["choices"][0];
-    if (!c0.is_object() || !c0.contains("message") || !c0["message"].is_object())
-      return "choice has no message";
-    const auto& msg = c0["message"];
-    if (msg.contains("content") && msg["content"].is_string())
-      a.raw_text = msg["content"].get<std::string>();
-    else if (!msg.contains("content") || !msg["content"].is_null())
-      return "message content is not a string";
-    if (c0.contains("finish_reason") && c0["finish_reason"].is_string())
-      a.finish_reason = c0["finish_reason"].get<std::string>();
-    if (j.contains("model") && j["model"].is_string())
-      a.server_model = j["model"].get<std::string>();
-    if (j.contains("usage") && j["usage"].is_object()) {
-      const auto& u = j["usage"];
-      if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
-        a.prompt_tokens = u["prompt_tokens"].get<long>();
-      if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
-        a.completion_tokens = u["completion_tokens"].get<long>();
-    }
-    return {};
+    return decode_chat_completion(text, a);
   }
 
   /// Parsed answer; boxes keep generation order, scored 1, 1/2, 1/3, ... so ranks survive.
