@@ -448,6 +448,32 @@ TEST_CASE("real answers: InternVL", "[parsers][real]") {
        {{50.5, 201, 75, 266, "羊"}},
        "modelscope/ms-swift examples/notebook/qwen2_5-vl-grounding/zh.ipynb @3602360 (InternVL2.5 "
        "grounding format)"},
+      // InternVL2.5-8B answers quoted in the issue; the quote is the printed chat, the answer is
+      // the text after "Assistant: ". Bare "label[[...]]" lists without <ref>/<box> tags: read as
+      // bare [[...]] lists (no label). Image size not stated; 2000x1000 here, so with per-mille
+      // ints (v / 1000 * W, edge) x = 2 v and y = v. The last box has y1 = 1000 > y2 = 998: the
+      // corners are put in order (swapped), 1000 / 1000 * H = H is on the edge, not clipped.
+      {"internvl",
+       {2000, 1000},
+       {},
+       "car[[75, 658, 250, 871], [286, 558, 444, 711]]\ntruck[[440, 208, 502, 255]]\nvan[[446, "
+       "240, 527, 311]]\nbus[[500, 244, 616, 363]]\npedestrian[[0, 1000, 999, 998]]",
+       ok,
+       {{150, 658, 500, 871, ""},
+        {572, 558, 888, 711, ""},
+        {880, 208, 1004, 255, ""},
+        {892, 240, 1054, 311, ""},
+        {1000, 244, 1232, 363, ""},
+        {0, 998, 1998, 1000, "", swapped}},
+       "OpenGVLab/InternVL issue #953 (InternVL2.5-8B answer to a multi-class detection prompt)"},
+      {"internvl",
+       {2000, 1000},
+       {},
+       "car[[561, 660, 695, 1000]]",
+       ok,
+       {{1122, 660, 1390, 1000, ""}},
+       "OpenGVLab/InternVL issue #953 (InternVL2.5-8B answer to 'Please provide the bounding box "
+       "coordinate of <ref>car</ref> in the image.')"},
       {"internvl",
        {1000, 500},
        {},
@@ -505,6 +531,74 @@ TEST_CASE("real answers: LLaVA-1.5 family", "[parsers][real]") {
        ok,
        {{259.2, 364.8, 304, 454.4, ""}},
        src + "(1024 pix) to 'The  child sliding down in red clothes.'"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
+TEST_CASE("real answers: absolute pixel boxes", "[parsers][real]") {
+  // RoboBrain 2.0 (BAAI, a Qwen2.5-VL-7B fine-tune) answers grounding and affordance prompts with
+  // "[x_min, y_min, x_max, y_max]" in pixels; its own inference.py draws the numbers unchanged on
+  // the original image (cv2.rectangle on cv2.imread(image)), so the documented frame is the
+  // original image: family pixel, boxes unchanged. Image sizes are those of the README's demo
+  // images in the same commit (assets/demo/grounding.jpg 426x640, affordance.jpg 640x426; the
+  // Qwen2.5-VL processor would see 420x644 and 644x420, a difference of <= 1.5% the README's
+  // convention ignores). The README labels the outputs "Prediction: (as an example)".
+  const std::string rb =
+      "FlagOpen/RoboBrain2.0 README.md @8b8b3bdf (lines from a19b15e / 619efbf), RoboBrain2.0-7B ";
+  const std::vector<parser_case> cases = {
+      {"pixel",
+       {426, 640},
+       {},
+       "[0, 193, 226, 640]",
+       ok,
+       {{0, 193, 226, 640, ""}},
+       rb + "'answer' to grounding prompt 'the person wearing a red hat' (y2 = H: on the edge)"},
+      {"pixel",
+       {640, 426},
+       {},
+       "[577, 224, 638, 310]",
+       ok,
+       {{577, 224, 638, 310, ""}},
+       rb + "'answer' to affordance prompt 'hold the cup'"},
+      // the same response's 'thinking' text (printed as a Python string: its \n are newlines);
+      // one box in prose, no other bracket or number
+      {"pixel",
+       {640, 426},
+       {},
+       "From the visual input, the object is recognized as a white ceramic cup with a handle "
+       "on its side. It appears cylindrical with an open top and has sufficient height for a "
+       "standard drinking cup. The handle is positioned to one side, which is crucial for "
+       "grasping. The cup rests on a wooden surface, suggesting stability due to its weight "
+       "and material solidity.\n\nMy end-effector is equipped with a gripper capable of "
+       "securely engaging objects of this size and shape, specifically designed for "
+       "cylindrical and handle-like surfaces. Given my capabilities, I can adjust the grip to "
+       "accommodate the handle's size and curve. The gripper can easily access the handle "
+       "area without disturbing the cup's balance on the flat surface.\n\nThe current task is "
+       "to hold the cup, which necessitates securely gripping it by the handle or potentially "
+       "enveloping the body if necessary. The cup’s position on the table, within reach, "
+       "allows me to approach from the left side toward the handle, ensuring optimal leverage "
+       "for lifting. \n\nVerifying the handle's suitability, it seems sufficiently robust and "
+       "unobstructed to enable a reliable grip. My sensors will ensure that the force applied "
+       "through the gripper doesn't exceed the cup's weight and stability "
+       "limits.\n\nTherefore, the cup's affordance area is [577, 224, 638, 310]. This is "
+       "because the handle provides a clear and accessible spot for my gripper to engage "
+       "securely, fulfilling the task requirement to hold the cup effectively.",
+       ok,
+       {{577, 224, 638, 310, ""}},
+       rb + "'thinking' of the affordance answer above"},
+      // Qwen2.5-VL-7B-Instruct box as the reporter quotes it (the answer itself was JSON; only
+      // the list is quoted, so it is not counted as an answer). The issue states the original
+      // size (368, 434) and the smart-resized size (364, 448) and says 476 exceeds 448, so the
+      // sizes are W x H: family pixel with input=364x448 maps x * 368 / 364, y * 434 / 448;
+      // y2 = 476 * 434 / 448 = 461.125 > 434 is clipped.
+      {"pixel",
+       {368, 434},
+       {{"input", "364x448"}},
+       "[19, 300, 154, 476]",
+       ok,
+       {{19 * 368.0 / 364, 300 * 434.0 / 448, 154 * 368.0 / 364, 434, "", clipped}},
+       "QwenLM/Qwen3-VL issue #1035 (Qwen2.5-VL-7B-Instruct box list quoted by the reporter, "
+       "sizes stated in the issue)"},
   };
   for (const auto& c : cases) run_case(c);
 }
