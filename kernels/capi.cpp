@@ -66,4 +66,42 @@ int ge_segmented_nms(const void* boxes, const float* scores, const std::size_t* 
       .code;
 }
 
+std::size_t ge_postprocess_workspace_bytes(std::size_t batch, std::size_t queries,
+                                           std::size_t tokens, std::size_t phrases, int gemm) {
+  return gc::postprocess_workspace_bytes(batch, queries, tokens, phrases, gemm != 0);
+}
+
+// Detector post-processing (see groundeval::cuda::postprocess). spans ([P] or [B, P] pairs of
+// uint32 begin / end) select the span form; else weights ([P, T] or [B, P, T] float), counts
+// (mean only) and a cublasHandle_t select the GEMM form. activation: 0 softmax, 1 sigmoid;
+// aggregation: 0 max, 1 normalized sum, 2 mean; pair_top_k: Grounding DINO's cap (0 = none).
+int ge_postprocess(const float* logits, const float* boxes, std::size_t batch, std::size_t queries,
+                   std::size_t tokens, std::size_t phrases, const void* spans, const float* weights,
+                   const std::uint32_t* counts, int per_image, const float* scales, int activation,
+                   int aggregation, float map_eps, float score_threshold, std::size_t top_k,
+                   std::size_t pair_top_k, int boxes_cxcywh, int allow_tf32,
+                   std::int32_t* out_queries, float* out_scores, void* out_boxes,
+                   std::uint32_t* out_counts, std::uint32_t* flags, void* workspace,
+                   std::size_t workspace_bytes, void* cublas, void* stream) {
+  gc::phrase_map map;
+  map.spans = static_cast<const gc::token_span*>(spans);
+  map.weights = weights;
+  map.counts = counts;
+  map.per_image = per_image != 0;
+  gc::postprocess_params p;
+  p.activation = static_cast<gc::token_activation>(activation);
+  p.aggregation = static_cast<gc::score_aggregation>(aggregation);
+  p.map_eps = map_eps;
+  p.score_threshold = score_threshold;
+  p.top_k = top_k;
+  p.pair_top_k = pair_top_k;
+  p.boxes_cxcywh = boxes_cxcywh != 0;
+  p.allow_tf32 = allow_tf32 != 0;
+  const gc::postprocess_outputs out{out_queries, out_scores,
+                                    static_cast<box_xyxy<float>*>(out_boxes), out_counts, flags};
+  return gc::postprocess(logits, boxes, batch, queries, tokens, phrases, map, scales, p, out,
+                         workspace, workspace_bytes, cublas, stream)
+      .code;
+}
+
 }  // extern "C"

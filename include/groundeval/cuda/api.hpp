@@ -14,11 +14,13 @@
 #pragma once
 
 #include <groundeval/boxes/box.hpp>
+#include <groundeval/postprocess/positive_map.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace groundeval::cuda {
 
@@ -142,5 +144,163 @@ status segmented_nms(const box_xyxy<float>* boxes, const float* scores,
 status nms(const box_xyxy<float>* boxes, const float* scores, std::size_t n,
            const nms_params& params, void* workspace, std::size_t workspace_bytes,
            std::int64_t* keep_out, std::size_t* keep_count, void* stream) noexcept;
+
+}  // namespace groundeval::cuda
+
+// ---- detector post-processing ----------------------------------------------------------------
+// The GPU counterpart of postprocess/pipeline.hpp for the DETR-style presets (MDETR, Grounding
+// DINO, GLIP's token aggregation) ranked per phrase: activation of the token logits [B, Q, T],
+// phrase scores [B, Q, P], per-phrase top-k over the queries, decode + scale of the selected boxes
+// only. Equal, for the same inputs, to postprocess_batch() with no centerness, no NMS, no
+// detections_per_image cap, no clipping, per_phrase_top_k = k and pair_top_k as given (see
+// docs/specialist.md "Post-processing on the GPU" for what is bit-identical and what is not).
+
+namespace groundeval::cuda {
+
+enum class token_activation : int { softmax = 0, sigmoid = 1 };
+enum class score_aggregation : int { max = 0, normalized_sum = 1, mean = 2 };
+
+/// Tokens [begin, end) of one phrase (the contiguous-span form of a positive-map row; begin ==
+/// end is an empty row, which scores 0).
+struct token_span {
+  std::uint32_t begin = 0;
+  std::uint32_t end = 0;
+};
+
+/// Bits of the per-image error flags (device, one std::uint32_t per image). The CPU pipeline
+/// throws for the first two; the GPU flags the image and its outputs are then unspecified.
+enum postprocess_flag : std::uint32_t {
+  flag_nan_logit = 1,          ///< a NaN logit anywhere in the image
+  flag_softmax_undefined = 2,  ///< softmax of a row with a +Inf logit or only -Inf logits
+  flag_bad_span = 4            ///< a token_span outside [0, T] or reversed (scored 0)
+};
+
+/// Largest sizes of the kernels (larger calls return cudaErrorInvalidValue).
+inline constexpr std::size_t postprocess_max_tokens = 2048;
+inline constexpr std::size_t postprocess_max_queries = 4096;
+
+/// The phrase-to-token map of every image, in device memory, in one of two forms:
+///  * spans [P] (or [B, P] when per_image): the exact shortcut — a sequential sum / max over
+///    each contiguous span, in the CPU's order, so the phrase scores equal the CPU's bit for bit;
+///  * weights [P, T] (or [B, P, T]) float, row-major: phrase scores by a cuBLAS batched GEMM
+///    probabilities x weights^T (any map; the sum order is cuBLAS's, so the last bits can differ
+///    from the CPU). For mean, weights are 0/1 and counts [P] (or [B, P]) the tokens per phrase.
+/// When spans is set it is used; otherwise weights (required).
+struct phrase_map {
+  const token_span* spans = nullptr;
+  const float* weights = nullptr;
+  const std::uint32_t* counts = nullptr;  ///< GEMM + mean only
+  bool per_image = false;
+};
+
+struct postprocess_params {
+  token_activation activation = token_activation::sigmoid;
+  score_aggregation aggregation = score_aggregation::normalized_sum;
+  float map_eps = 1e-6f;  ///< normalized_sum, span form: weight 1 / (n + map_eps)
+  float score_threshold = -std::numeric_limits<float>::infinity();  ///< keep scores > this
+  std::size_t top_k = 100;  ///< per (image, phrase): slots of the outputs, >= 1
+  /// Grounding DINO's cap: keep only the best pair_top_k (query, phrase) pairs of each image
+  /// (score descending, ties by q * P + p), each phrase a prefix of its list; 0 = none. Needs
+  /// top_k >= pair_top_k (the preset: pair_top_k = top_k = 300).
+  std::size_t pair_top_k = 0;
+  bool boxes_cxcywh = true;  ///< pred_boxes are cxcywh (else xyxy)
+  bool allow_tf32 = false;   ///< GEMM form only: let cuBLAS use TF32 tensor cores (off: FP32)
+};
+
+/// Outputs, device memory, [B, P, top_k] each (slot i of phrase p of image b at
+/// (b * P + p) * top_k + i): rank i's query (-1 past the count), its score (0 past the count) and
+/// its box (xyxy, times the image's scale; 0 past the count); counts [B, P] = min(top_k, number
+/// of queries with score > threshold); flags [B] (postprocess_flag bits, zeroed by the call).
+struct postprocess_outputs {
+  std::int32_t* queries = nullptr;
+  float* scores = nullptr;
+  box_xyxy<float>* boxes = nullptr;
+  std::uint32_t* counts = nullptr;
+  std::uint32_t* flags = nullptr;
+};
+
+/// Workspace bytes of postprocess(): phrase scores [B, Q, P] float, the pair cap's [B, P]
+/// prefix lengths, plus the probabilities [B, Q, T] float for the GEMM form.
+std::size_t postprocess_workspace_bytes(std::size_t batch, std::size_t queries, std::size_t tokens,
+                                        std::size_t phrases, bool gemm) noexcept;
+
+/// The whole pipeline on one stream, without a host sync or an allocation. logits [B, Q, T] and
+/// boxes [B, Q, 4] float (device); scales [B, 2] device floats (sx, sy) multiplying the decoded
+/// boxes (the CPU's (W, H) for normalized boxes, (W / W_in, H / H_in) for input pixels), or
+/// nullptr for none. `cublas` is a cublasHandle_t (GEMM form only; its stream and pointer mode
+/// are set for the call); the span form needs none (nullptr).
+status postprocess(const float* logits, const float* boxes, std::size_t batch, std::size_t queries,
+                   std::size_t tokens, std::size_t phrases, const phrase_map& map,
+                   const float* scales, const postprocess_params& params,
+                   const postprocess_outputs& out, void* workspace, std::size_t workspace_bytes,
+                   void* cublas, void* stream) noexcept;
+
+// The stages, for callers that keep intermediate results (same rules as above).
+
+/// probs[B, Q, T] = activation of logits (all T slots); flags [B] zeroed, then NaN / softmax bits.
+status activate_tokens(const float* logits, std::size_t batch, std::size_t queries,
+                       std::size_t tokens, token_activation activation, float* probs,
+                       std::uint32_t* flags, void* stream) noexcept;
+
+/// scores[B, Q, P] from the logits through the activation and the span form, fused (the
+/// probabilities stay in shared memory); flags as activate_tokens plus flag_bad_span.
+status span_phrase_scores(const float* logits, std::size_t batch, std::size_t queries,
+                          std::size_t tokens, token_activation activation, const token_span* spans,
+                          bool per_image, std::size_t phrases, score_aggregation aggregation,
+                          float map_eps, float* scores, std::uint32_t* flags,
+                          void* stream) noexcept;
+
+/// scores[B, Q, P] = probs[B, Q, T] x weights^T by cublasGemmStridedBatchedEx (FP32 compute,
+/// CUBLAS_COMPUTE_32F_PEDANTIC unless allow_tf32). No division (see phrase_topk's counts).
+status gemm_phrase_scores(const float* probs, std::size_t batch, std::size_t queries,
+                          std::size_t tokens, const float* weights, bool per_image,
+                          std::size_t phrases, bool allow_tf32, float* scores, void* cublas,
+                          void* stream) noexcept;
+
+/// Per-phrase top-k of scores[B, Q, P] over the queries (score descending, ties by query
+/// ascending, candidates score > threshold; with counts the score is first divided by the
+/// phrase's token count as GLIP's mean), then decode + scale of the selected boxes. Ignores
+/// params.pair_top_k (postprocess applies it after this stage).
+status phrase_topk(const float* scores, const std::uint32_t* counts, bool per_image,
+                   const float* boxes, std::size_t batch, std::size_t queries, std::size_t phrases,
+                   const float* scales, const postprocess_params& params,
+                   const postprocess_outputs& out, void* stream) noexcept;
+
+// ---- host helpers: the device forms of a positive_map ----------------------------------------
+
+/// The span form of `pm` when every row's tokens are one contiguous run (or none); else false.
+inline bool contiguous_spans(const positive_map& pm, std::vector<token_span>& spans) {
+  spans.assign(pm.phrases, token_span{});
+  for (std::size_t p = 0; p < pm.phrases; ++p) {
+    std::size_t b = pm.token_slots, e = 0, n = 0;
+    for (std::size_t t = 0; t < pm.token_slots; ++t)
+      if (pm.at(p, t)) {
+        b = t < b ? t : b;
+        e = t + 1;
+        ++n;
+      }
+    if (n == 0) continue;
+    if (e - b != n) return false;
+    spans[p] = {static_cast<std::uint32_t>(b), static_cast<std::uint32_t>(e)};
+  }
+  return true;
+}
+
+/// The GEMM form's weights [P, T]: normalized_weights (normalized_sum) or the 0/1 map (mean).
+inline std::vector<float> gemm_weights(const positive_map& pm, score_aggregation aggregation,
+                                       float map_eps) {
+  if (aggregation == score_aggregation::normalized_sum)
+    return normalized_weights<float>(pm, map_eps);
+  std::vector<float> w(pm.mask.size());
+  for (std::size_t i = 0; i < w.size(); ++i) w[i] = pm.mask[i] ? 1.0f : 0.0f;
+  return w;
+}
+
+/// Tokens per phrase (the GEMM form's counts for mean).
+inline std::vector<std::uint32_t> token_counts(const positive_map& pm) {
+  std::vector<std::uint32_t> c(pm.phrases);
+  for (std::size_t p = 0; p < pm.phrases; ++p) c[p] = static_cast<std::uint32_t>(pm.count(p));
+  return c;
+}
 
 }  // namespace groundeval::cuda

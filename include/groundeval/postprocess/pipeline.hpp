@@ -34,6 +34,7 @@
 #include <groundeval/error.hpp>
 #include <groundeval/postprocess/detector_outputs.hpp>
 #include <groundeval/postprocess/positive_map.hpp>
+#include <groundeval/postprocess/score_math.hpp>
 
 #include <algorithm>
 #include <cmath>
@@ -186,11 +187,6 @@ struct reference_gemm {
 
 namespace detail {
 
-template <class T>
-T sigmoid(T x) noexcept {
-  return T(1) / (T(1) + std::exp(-x));
-}
-
 /// Step 1: probs[Q x cols.size()] = activation of the logits at the token columns `cols` (the
 /// softmax still normalizes over all T slots). NaN logits anywhere are errors naming the item.
 template <class T>
@@ -212,9 +208,9 @@ void activate(std::span<const T> logits, std::size_t q, std::size_t t,
       for (std::size_t c = 0; c < a; ++c) out[c] = sigmoid(row[cols[c]]);
     } else {
       T m = -std::numeric_limits<T>::infinity();
-      for (std::size_t j = 0; j < t; ++j) m = row[j] > m ? row[j] : m;
+      for (std::size_t j = 0; j < t; ++j) m = running_max(m, row[j]);
       T s = T(0);
-      for (std::size_t j = 0; j < t; ++j) s += (e[j] = std::exp(row[j] - m));
+      for (std::size_t j = 0; j < t; ++j) s += (e[j] = softmax_numerator(row[j], m));
       if (!(s > T(0)) || is_nan(s))
         throw error(error_kind::invalid, item, 0,
                     "softmax of query " + std::to_string(i) +
@@ -261,7 +257,7 @@ std::vector<T> phrase_scores(std::span<const T> probs, std::size_t q, const posi
         if (pm.at(p, j)) toks.push_back(j);
       for (std::size_t i = 0; i < q; ++i) {
         T m = T(0);  // (pos * prob).max(-1): the zeros of the other slots take part
-        for (const std::size_t j : toks) m = probs[i * t + j] > m ? probs[i * t + j] : m;
+        for (const std::size_t j : toks) m = detail::running_max(m, probs[i * t + j]);
         s[i * np + p] = m;
       }
     }
@@ -278,8 +274,7 @@ std::vector<T> phrase_scores(std::span<const T> probs, std::size_t q, const posi
   if (opt.aggregation == score_aggregation::mean)
     for (std::size_t p = 0; p < np; ++p) {
       const std::size_t n = pm.count(p);
-      for (std::size_t i = 0; i < q; ++i)
-        s[i * np + p] = n ? s[i * np + p] / static_cast<T>(n) : T(0);
+      for (std::size_t i = 0; i < q; ++i) s[i * np + p] = detail::span_mean(s[i * np + p], n);
     }
   return s;
 }

@@ -19,6 +19,7 @@
 #pragma once
 
 #include <groundeval/error.hpp>
+#include <groundeval/postprocess/score_math.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -184,9 +185,9 @@ std::vector<T> normalized_weights(const positive_map& pm, T eps) {
   for (std::size_t p = 0; p < pm.phrases; ++p) {
     const std::size_t n = pm.count(p);
     if (n == 0) continue;
-    const T d = static_cast<T>(n) + eps;
+    const T wn = detail::normalized_weight(n, eps);
     for (std::size_t t = 0; t < pm.token_slots; ++t)
-      if (pm.at(p, t)) w[p * pm.token_slots + t] = T(1) / d;
+      if (pm.at(p, t)) w[p * pm.token_slots + t] = wn;
   }
   return w;
 }
