@@ -8,10 +8,14 @@
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <limits>
 #include <sstream>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include <unistd.h>
 
@@ -160,4 +164,98 @@ TEST_CASE("JSON Lines: every field, round trip, streaming, errors with line numb
   const std::string junk = write_tmp("junk.txt", "\n\n  hello");
   CHECK_THROWS_WITH(read_predictions(junk), Catch::StartsWith(junk + ":3: not a predictions file"));
   std::remove(junk.c_str());
+}
+
+TEST_CASE("JSON Lines: streamed evaluation equals the in-memory one for any batch size", "[io]") {
+  // 600 sentences x 2 evaluable phrases; the file holds duplicates that straddle batch borders,
+  // an unknown image, a non-finite box and a missing phrase, so every bookkeeping path is used.
+  std::vector<sample> ss;
+  for (int i = 0; i < 600; ++i) {
+    const double o = i % 13;
+    ss.push_back(make_sample(std::to_string(500 + i), 0,
+                             {make_phrase("1", {"people"}, {{o, o, o + 40, o + 30}}),
+                              make_phrase("0", {"notvisual"}, {}),
+                              make_phrase("2", {"other"}, {{5, 5, 50, 60}, {60, 60, 90, 95}})}));
+  }
+  const in_memory_dataset data("stream", std::move(ss));
+  std::ostringstream os;
+  for (int i = 0; i < 600; ++i) {
+    for (std::size_t pi : {std::size_t{0}, std::size_t{2}}) {
+      if (i == 599 && pi == 2) continue;  // missing
+      phrase_prediction_record r;
+      r.image_id = std::to_string(500 + i);
+      r.phrase_index = pi;
+      const double o = (i % 13) + (i % 3);
+      r.result.boxes = ranked({{o, o, o + 40, o + 30}, {60, 60, 90, 95.0 - (i % 40)}});
+      if (i == 17) r.result.boxes[0].box.x2 = std::numeric_limits<double>::quiet_NaN();
+      r.result.latency_s = 0.001 * i;
+      write_jsonl_record(os, r);
+      if (i % 97 == 0) {  // a later duplicate that must lose
+        r.result.boxes = ranked({{0, 0, 1, 1}});
+        write_jsonl_record(os, r);
+      }
+    }
+  }
+  os << R"({"image_id": "nope", "sentence_id": 0, "phrase_index": 0, "boxes": [], "status": "empty"})"
+     << "\n";
+  const std::string path = write_tmp("stream.jsonl", os.str());
+  evaluation_options opt;
+  opt.count_missing_as_miss = true;
+  predictions_read_options ropt;
+  ropt.allow_non_finite = true;
+  const auto whole = evaluate(data, read_predictions(path, ropt), opt);
+  REQUIRE(whole.phrases == 1200);
+  CHECK(whole.warnings.duplicate_phrases == 2 * 7);
+  CHECK(whole.warnings.unknown_images == 1);
+  CHECK(whole.warnings.missing_phrases == 1);
+  CHECK(whole.recall.nan_phrases > 0);
+  for (std::size_t batch : {std::size_t{1}, std::size_t{7}, std::size_t{97}, std::size_t{4096}}) {
+    INFO("batch " << batch);
+    const auto s = evaluate_predictions_file(data, path, opt, ropt, batch);
+    REQUIRE(s.phrases == whole.phrases);
+    CHECK(s.predictions_source == path);
+    CHECK(s.warnings.total() == whole.warnings.total());
+    CHECK(s.warnings.examples == whole.warnings.examples);
+    for (const auto& [cat, c] : whole.recall.categories) {
+      CHECK(c.total == s.recall.categories.at(cat).total);
+      CHECK(c.hits == s.recall.categories.at(cat).hits);
+    }
+    CHECK(s.localization.iou_sum == whole.localization.iou_sum);  // bit for bit
+    CHECK(s.latency.count == whole.latency.count);
+    bool same = true;
+    for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+      same = same && s.outcomes[i].hit_mask == whole.outcomes[i].hit_mask &&
+             s.outcomes[i].top1_iou == whole.outcomes[i].top1_iou &&
+             s.outcomes[i].source == whole.outcomes[i].source;
+    CHECK(same);
+  }
+  // offset(): seeking there and reading again gives the same record back.
+  {
+    std::ifstream in(path, std::ios::binary);
+    jsonl_prediction_reader reader(in, path, ropt);
+    std::vector<std::pair<std::uint64_t, phrase_prediction_record>> seen;
+    phrase_prediction_record r;
+    while (reader.next(r))
+      if (seen.size() < 40 || reader.line() % 101 == 0) seen.emplace_back(reader.offset(), r);
+    REQUIRE(seen.size() > 40);
+    CHECK(seen[0].first == 0);
+    std::ifstream again(path, std::ios::binary);
+    for (const auto& [off, want] : seen) {
+      again.clear();
+      again.seekg(static_cast<std::streamoff>(off));
+      jsonl_prediction_reader one(again, path, ropt);
+      phrase_prediction_record got;
+      REQUIRE(one.next(got));
+      CHECK(got.image_id == want.image_id);
+      CHECK(got.phrase_index == want.phrase_index);
+      CHECK(got.result.boxes.size() == want.result.boxes.size());
+    }
+  }
+  // Filtered reading keeps only the chosen records (what a report needs for its overlays).
+  const auto some = read_jsonl_predictions_if(
+      path, [](const phrase_prediction_record& r) { return r.image_id == "598"; }, ropt);
+  REQUIRE(some.phrases.size() == 2);
+  CHECK(some.phrases[1].phrase_index == 2);
+  CHECK(some.phrases[1].line > some.phrases[0].line);
+  std::remove(path.c_str());
 }

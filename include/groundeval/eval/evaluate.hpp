@@ -17,10 +17,12 @@
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 namespace groundeval {
@@ -103,11 +105,17 @@ struct evaluation_result {
 namespace detail {
 
 struct eval_slot {
-  const scored_box* boxes = nullptr;
+  const scored_box* boxes = nullptr;  ///< boxes still to be measured (see measure_pending)
   std::size_t count = 0;
   query_status status = query_status::ok;
   double latency_s = -1.0;
   outcome_source source = outcome_source::missing;
+  bool filled = false;  ///< a per-phrase record was matched to this slot
+  bool pending = false;
+  // What measure_pending() computed from the boxes.
+  phrase_hits hits;
+  localization_metric::top1_measure top1;
+  std::size_t non_finite = 0;
 };
 
 /// A string -> index map for the matching step: keys in one arena, entries sorted by FNV-1a
@@ -160,24 +168,14 @@ inline void note(evaluation_warnings& w, std::size_t max_examples, std::string m
   if (w.examples.size() < max_examples) w.examples.push_back(std::move(msg));
 }
 
-inline std::string item_where(const prediction_set& p, std::size_t item) {
-  std::string s = p.source.empty() ? std::string("predictions") : p.source;
-  s.append(": entry #");
-  s.append(std::to_string(item));
-  return s;
-}
-inline std::string line_where(const prediction_set& p, std::size_t line) {
-  std::string s = p.source.empty() ? std::string("predictions") : p.source;
-  if (line) {
-    s.push_back(':');
-    s.append(std::to_string(line));
-  }
-  return s;
-}
-
 }  // namespace detail
 
-/// Evaluates `data` against `preds`.
+/// Evaluates a data set against predictions added one at a time, so that a predictions file of
+/// any size can be streamed through it in bounded memory (io/json/predictions.hpp does that for
+/// JSON Lines): add() matches an entry to its phrases and keeps a pointer to its boxes;
+/// measure_pending() measures every phrase added since the last call (in parallel) and drops the
+/// pointers, after which the added entries may be destroyed; finish() returns the result.
+/// Memory: the data set's index plus a fixed-size record per evaluable phrase.
 ///
 /// Selection: a phrase is evaluated when its chain has >= 1 GT box; a sentence when it has >= 1
 /// such phrase; every occurrence counts once in "all" and once per listed type.
@@ -189,141 +187,107 @@ inline std::string line_where(const prediction_set& p, std::size_t line) {
 /// a miss (counted), missing predictions are an error unless count_missing_as_miss is set.
 ///
 /// The data set's phrases must expose `types` and `boxes` as contiguous ranges of std::string
-/// and box_xyxy<double> (groundeval::phrase does). Throws groundeval::error for missing or
-/// malformed predictions unless the options say to count them.
+/// and box_xyxy<double> (groundeval::phrase does); the data set must outlive the evaluator.
+/// Throws groundeval::error for missing or malformed predictions unless the options say to
+/// count them. The result does not depend on how often measure_pending() is called.
 template <Dataset D>
-evaluation_result evaluate(const D& data, const prediction_set& preds,
-                           const evaluation_options& opt = {}) {
-  recall_options ropt{opt.ks, opt.iou_threshold, opt.protocol};
-  recall_at_k recall(ropt);
-  localization_metric loc(opt.protocol);
-  answer_metric answers;
-  latency_metric latency;
-
-  evaluation_result res;
-  res.predictions_source = preds.source;
-  res.protocol = opt.protocol;
-  res.iou_threshold = opt.iou_threshold;
-  auto& warn = res.warnings;
-  const std::size_t max_ex = opt.max_examples;
-
-  if (!preds.sentences.empty() && !preds.phrases.empty())
-    throw error(error_kind::invalid, preds.source, 0,
-                "a prediction set must hold either per-sentence or per-phrase entries, not both");
-
-  // ---- index the data set ----
-  using sample_t = std::ranges::range_value_t<const D>;
-  std::vector<const sample_t*> samples;
-  samples.reserve(std::ranges::size(data));
-  for (const auto& s : data) samples.push_back(&s);
-
-  detail::key_index key_to_sample;  // "{image_id}_{sentence_index}" -> sample (first wins)
-  std::unordered_map<std::string, std::uint32_t> image_index;
-  std::vector<std::size_t> slot_offset(samples.size() + 1, 0);
-  std::vector<std::uint32_t> slot_phrase;  // phrase index within its sample, per slot
-  std::vector<phrase_truth> slot_truth;    // views into the data set, read once here
-  slot_phrase.reserve(samples.size() * 4);
-  slot_truth.reserve(samples.size() * 4);
-  for (std::size_t si = 0; si < samples.size(); ++si) {
-    const auto& s = *samples[si];
-    key_to_sample.add_sample_key(std::string_view(s.image_id),
-                                 static_cast<long long>(s.sentence_index),
-                                 static_cast<std::uint32_t>(si));
-    std::uint32_t pi = 0;
-    for (const auto& p : s.phrases) {
-      if (is_evaluable(p)) {
-        slot_phrase.push_back(pi);
-        slot_truth.push_back({std::span<const box_xyxy<double>>(p.boxes),
-                              std::span<const std::string>(p.types), s.size});
+class evaluator {
+ public:
+  /// `source` names the predictions in messages (a file name).
+  explicit evaluator(const D& data, const evaluation_options& opt = {}, std::string source = {})
+      : m_opt(opt),
+        m_source(std::move(source)),
+        m_recall(recall_options{opt.ks, opt.iou_threshold, opt.protocol}) {
+    m_samples.reserve(std::ranges::size(data));
+    for (const auto& s : data) m_samples.push_back(&s);
+    m_slot_offset.assign(m_samples.size() + 1, 0);
+    m_slot_phrase.reserve(m_samples.size() * 4);
+    m_slot_truth.reserve(m_samples.size() * 4);
+    for (std::size_t si = 0; si < m_samples.size(); ++si) {
+      const auto& s = *m_samples[si];
+      m_key_to_sample.add_sample_key(std::string_view(s.image_id),
+                                     static_cast<long long>(s.sentence_index),
+                                     static_cast<std::uint32_t>(si));
+      std::uint32_t pi = 0;
+      for (const auto& p : s.phrases) {
+        if (is_evaluable(p)) {
+          m_slot_phrase.push_back(pi);
+          m_slot_truth.push_back({std::span<const box_xyxy<double>>(p.boxes),
+                                  std::span<const std::string>(p.types), s.size});
+        }
+        ++pi;
       }
-      ++pi;
+      m_slot_offset[si + 1] = m_slot_phrase.size();
     }
-    slot_offset[si + 1] = slot_phrase.size();
+    m_key_to_sample.build();
+    m_slots.resize(m_slot_phrase.size());
+    m_seen.assign(m_samples.size(), 0);
   }
-  key_to_sample.build();
-  // Image ids, only built when a warning needs to tell an unknown image from an unknown sentence.
-  detail::key_index image_set;
-  bool image_set_built = false;
-  auto known_image = [&](std::string_view id) {
-    if (!image_set_built) {
-      for (std::size_t si = 0; si < samples.size(); ++si)
-        image_set.add(std::string_view(samples[si]->image_id), static_cast<std::uint32_t>(si));
-      image_set.build();
-      image_set_built = true;
-    }
-    return image_set.find(id) != nullptr;
-  };
-  std::vector<detail::eval_slot> slots(slot_phrase.size());
-  auto evaluable_count = [&](std::size_t si) { return slot_offset[si + 1] - slot_offset[si]; };
 
-  // ---- match per-sentence predictions (MDETR layout) ----
-  std::vector<char> seen(samples.size(), 0);
-  std::string key;
-  for (std::size_t item = 0; item < preds.sentences.size(); ++item) {
-    const sentence_prediction& sp = preds.sentences[item];
-    key.assign(sp.image_id);
-    key += '_';
-    key += sp.sentence_id;
-    const std::uint32_t* it = key_to_sample.find(key);
+  /// Matches one sentence in MDETR's layout; its boxes must live until measure_pending().
+  void add(const sentence_prediction& sp) {
+    const std::size_t item = m_items++;
+    layout(false);
+    auto& warn = m_warn;
+    const std::size_t max_ex = m_opt.max_examples;
+    m_key.assign(sp.image_id);
+    m_key += '_';
+    m_key += sp.sentence_id;
+    const std::uint32_t* it = m_key_to_sample.find(m_key);
     const bool known = it && evaluable_count(*it) > 0;
-    if (known && seen[*it]) {
+    if (known && m_seen[*it]) {
       ++warn.duplicate_sentences;
       detail::note(warn, max_ex,
-                   detail::item_where(preds, item) + ": duplicate prediction for image " +
-                       sp.image_id + " sentence " + sp.sentence_id + " ignored (first wins)");
-      continue;
+                   item_where(item) + ": duplicate prediction for image " + sp.image_id +
+                       " sentence " + sp.sentence_id + " ignored (first wins)");
+      return;
     }
     if (!known) {
       if (!known_image(sp.image_id)) {
         ++warn.unknown_images;
-        detail::note(warn, max_ex,
-                     detail::item_where(preds, item) + ": unknown image " + sp.image_id);
+        detail::note(warn, max_ex, item_where(item) + ": unknown image " + sp.image_id);
       } else if (!it) {
         ++warn.unknown_sentences;
-        detail::note(warn, max_ex,
-                     detail::item_where(preds, item) + ": image " + sp.image_id +
-                         " has no sentence " + sp.sentence_id);
+        detail::note(
+            warn, max_ex,
+            item_where(item) + ": image " + sp.image_id + " has no sentence " + sp.sentence_id);
       } else if (!sp.boxes.empty()) {
         ++warn.unexpected_sentences;
         detail::note(warn, max_ex,
-                     detail::item_where(preds, item) + ": image " + sp.image_id + " sentence " +
-                         sp.sentence_id + " has no evaluable phrase; its boxes are ignored");
+                     item_where(item) + ": image " + sp.image_id + " sentence " + sp.sentence_id +
+                         " has no evaluable phrase; its boxes are ignored");
       }
-      continue;
+      return;
     }
     const std::uint32_t si = *it;
-    seen[si] = 1;
+    m_seen[si] = 1;
     const std::size_t need = evaluable_count(si);
     if (sp.boxes.size() != need) {
       const std::string msg = "got " + std::to_string(sp.boxes.size()) +
                               " phrase lists, expected " + std::to_string(need) + " for sentence " +
                               sp.sentence_id + " in image " + sp.image_id;
-      if (!opt.count_invalid_as_miss)
-        throw error(error_kind::invalid, detail::item_where(preds, item), 0, msg);
+      if (!m_opt.count_invalid_as_miss) throw error(error_kind::invalid, item_where(item), 0, msg);
       ++warn.invalid_sentences;
-      detail::note(warn, max_ex,
-                   detail::item_where(preds, item) + ": " + msg + " (counted as misses)");
+      detail::note(warn, max_ex, item_where(item) + ": " + msg + " (counted as misses)");
       for (std::size_t e = 0; e < need; ++e)
-        slots[slot_offset[si] + e].source = outcome_source::invalid;
-      continue;
+        m_slots[m_slot_offset[si] + e].source = outcome_source::invalid;
+      return;
     }
-    for (std::size_t e = 0; e < need; ++e) {
-      auto& sl = slots[slot_offset[si] + e];
-      sl.boxes = sp.boxes[e].data();
-      sl.count = sp.boxes[e].size();
-      sl.status = sl.count ? query_status::ok : query_status::empty;
-      sl.source = outcome_source::given;
-    }
+    for (std::size_t e = 0; e < need; ++e)
+      give(m_slot_offset[si] + e, sp.boxes[e].data(), sp.boxes[e].size(),
+           sp.boxes[e].empty() ? query_status::empty : query_status::ok, -1.0);
   }
 
-  // ---- match per-phrase records (JSON Lines layout) ----
-  std::vector<char> filled(slots.size(), 0);
-  for (const phrase_prediction_record& r : preds.phrases) {
-    const auto where_fn = [&] { return detail::line_where(preds, r.line); };
-    key.assign(r.image_id);
-    key += '_';
-    key += std::to_string(r.sentence_id);
-    const std::uint32_t* it = key_to_sample.find(key);
+  /// Matches one phrase record (JSON Lines layout); its boxes must live until measure_pending().
+  void add(const phrase_prediction_record& r) {
+    layout(true);
+    auto& warn = m_warn;
+    const std::size_t max_ex = m_opt.max_examples;
+    const auto where_fn = [&] { return line_where(r.line); };
+    m_key.assign(r.image_id);
+    m_key += '_';
+    m_key += std::to_string(r.sentence_id);
+    const std::uint32_t* it = m_key_to_sample.find(m_key);
     if (!it) {
       if (!known_image(r.image_id)) {
         ++warn.unknown_images;
@@ -334,17 +298,17 @@ evaluation_result evaluate(const D& data, const prediction_set& preds,
                      where_fn() + ": image " + r.image_id + " has no sentence " +
                          std::to_string(r.sentence_id));
       }
-      continue;
+      return;
     }
     const std::uint32_t si = *it;
-    const auto& s = *samples[si];
+    const auto& s = *m_samples[si];
     if (r.phrase_index >= std::ranges::size(s.phrases)) {
       ++warn.unknown_phrases;
       detail::note(warn, max_ex,
                    where_fn() + ": image " + r.image_id + " sentence " +
                        std::to_string(r.sentence_id) + " has no phrase " +
                        std::to_string(r.phrase_index));
-      continue;
+      return;
     }
     const auto& ph = *(std::ranges::begin(s.phrases) + static_cast<std::ptrdiff_t>(r.phrase_index));
     if (!is_evaluable(ph)) {
@@ -352,148 +316,239 @@ evaluation_result evaluate(const D& data, const prediction_set& preds,
       detail::note(warn, max_ex,
                    where_fn() + ": phrase " + std::to_string(r.phrase_index) +
                        " has no ground-truth box; ignored");
-      continue;
+      return;
     }
     // Slot of this phrase: its rank among the sample's evaluable phrases.
-    std::size_t slot = slot_offset[si];
-    while (slot_phrase[slot] != r.phrase_index) ++slot;
-    if (filled[slot]) {
+    std::size_t slot = m_slot_offset[si];
+    while (m_slot_phrase[slot] != r.phrase_index) ++slot;
+    auto& sl = m_slots[slot];
+    if (sl.filled) {
       ++warn.duplicate_phrases;
       detail::note(warn, max_ex,
                    where_fn() + ": duplicate record for image " + r.image_id + " sentence " +
                        std::to_string(r.sentence_id) + " phrase " + std::to_string(r.phrase_index) +
                        " ignored (first wins)");
-      continue;
+      return;
     }
-    filled[slot] = 1;
-    auto& sl = slots[slot];
+    sl.filled = true;
     if (!r.chain_id.empty() && std::string_view(ph.chain_id) != r.chain_id) {
       const std::string msg = "chain id " + r.chain_id + " does not match the data set's " +
                               std::string(std::string_view(ph.chain_id)) + " for image " +
                               r.image_id + " sentence " + std::to_string(r.sentence_id) +
                               " phrase " + std::to_string(r.phrase_index);
-      if (!opt.count_invalid_as_miss) throw error(error_kind::invalid, where_fn(), 0, msg);
+      if (!m_opt.count_invalid_as_miss) throw error(error_kind::invalid, where_fn(), 0, msg);
       ++warn.invalid_phrases;
       detail::note(warn, max_ex, where_fn() + ": " + msg + " (counted as a miss)");
       sl.source = outcome_source::invalid;
-      continue;
+      return;
     }
-    sl.boxes = r.result.boxes.data();
-    sl.count = r.result.boxes.size();
-    sl.status = r.result.status;
-    sl.latency_s = r.result.latency_s;
-    sl.source = outcome_source::given;
+    give(slot, r.result.boxes.data(), r.result.boxes.size(), r.result.status, r.result.latency_s);
   }
 
-  // ---- missing predictions ----
-  {
+  /// Number of phrases added and not measured yet.
+  std::size_t pending() const noexcept { return m_pending.size(); }
+
+  /// Measures every phrase added since the last call, in parallel (phrases are independent, so
+  /// the values do not depend on the thread count), and forgets their boxes.
+  void measure_pending() {
+    parallel_options popt;
+    popt.threads = m_opt.threads;
+    popt.min_work_per_thread = 1u << 16;
+    const k_plan& plan = m_recall.plan();
+    detail::parallel_for(m_pending.size(), 16, popt, [&](std::size_t i0, std::size_t i1) {
+      for (std::size_t i = i0; i < i1; ++i) {
+        auto& sl = m_slots[m_pending[i]];
+        const phrase_truth& truth = m_slot_truth[m_pending[i]];
+        const phrase_prediction pred{std::span<const scored_box>(sl.boxes, sl.count), sl.status,
+                                     sl.latency_s};
+        sl.hits = reference_phrase_hits(pred.boxes, truth.boxes, m_opt.protocol, plan,
+                                        m_opt.iou_threshold);
+        sl.top1 = localization_metric::measure(pred, truth, m_opt.protocol);
+        sl.non_finite = answer_metric::count_non_finite(pred.boxes);
+        sl.boxes = nullptr;
+        sl.pending = false;
+      }
+    });
+    m_pending.clear();
+  }
+
+  /// Measures what is pending, checks for missing predictions and accumulates the metrics in
+  /// data set order. Call once.
+  evaluation_result finish() {
+    measure_pending();
+    const evaluation_options& opt = m_opt;
+    recall_at_k& recall = m_recall;
+    localization_metric loc(opt.protocol);
+    answer_metric answers;
+    latency_metric latency;
+
+    evaluation_result res;
+    res.predictions_source = m_source;
+    res.protocol = opt.protocol;
+    res.iou_threshold = opt.iou_threshold;
+    res.warnings = std::move(m_warn);
+    auto& warn = res.warnings;
+    check_missing(warn);
+
+    res.outcomes.reserve(m_slots.size());
+    // Dense image indices; samples of one image are usually adjacent, so only a change of image
+    // costs a map lookup.
+    std::unordered_map<std::string, std::uint32_t> image_index;
+    bool have_image = false;
+    std::uint32_t last_image_index = 0;
+    std::string_view last_image_view;
+    for (std::size_t si = 0; si < m_samples.size(); ++si) {
+      if (evaluable_count(si) == 0) continue;
+      const auto& s = *m_samples[si];
+      ++res.sentences;
+      const std::string_view img(s.image_id);
+      if (!have_image || img != last_image_view) {
+        auto [iit, inserted] =
+            image_index.emplace(std::string(img), static_cast<std::uint32_t>(res.image_ids.size()));
+        if (inserted) res.image_ids.emplace_back(img);
+        last_image_index = iit->second;
+        last_image_view = img;
+        have_image = true;
+      }
+      for (std::size_t k = m_slot_offset[si]; k < m_slot_offset[si + 1]; ++k) {
+        const auto& sl = m_slots[k];
+        const phrase_truth& truth = m_slot_truth[k];
+        phrase_outcome o;
+        o.sample = static_cast<std::uint32_t>(si);
+        o.phrase = m_slot_phrase[k];
+        o.image = last_image_index;
+        o.source = sl.source;
+        if (sl.source == outcome_source::given) {
+          const phrase_prediction pred{std::span<const scored_box>(), sl.status, sl.latency_s};
+          recall.add(sl.hits, truth.types);
+          loc.add(sl.top1);
+          o.hit_mask = sl.hits.mask;
+          o.has_nan = sl.hits.has_nan;
+          o.top1_iou = sl.top1.iou;
+          o.status = sl.status;
+          answers.add(sl.status, sl.count, sl.non_finite);
+          latency.update(pred, truth);
+        } else {
+          recall.add(phrase_hits{}, truth.types);
+          loc.add({0.0, false, classify_size(truth.boxes, truth.size)});
+          o.status = query_status::error;
+        }
+        res.outcomes.push_back(o);
+      }
+    }
+    res.phrases = res.outcomes.size();
+    res.images = res.image_ids.size();
+    res.recall = recall.result();
+    res.localization = loc.result();
+    res.answers = answers.result();
+    res.latency = latency.result();
+    return res;
+  }
+
+ private:
+  using sample_type = std::ranges::range_value_t<const D>;
+
+  std::size_t evaluable_count(std::size_t si) const {
+    return m_slot_offset[si + 1] - m_slot_offset[si];
+  }
+  void layout(bool per_phrase) {
+    (per_phrase ? m_has_phrases : m_has_sentences) = true;
+    if (m_has_phrases && m_has_sentences)
+      throw error(error_kind::invalid, m_source, 0,
+                  "a prediction set must hold either per-sentence or per-phrase entries, not both");
+  }
+  void give(std::size_t slot, const scored_box* boxes, std::size_t count, query_status status,
+            double latency_s) {
+    auto& sl = m_slots[slot];
+    sl.boxes = boxes;
+    sl.count = count;
+    sl.status = status;
+    sl.latency_s = latency_s;
+    sl.source = outcome_source::given;
+    sl.pending = true;
+    m_pending.push_back(slot);
+  }
+  // Image ids, only built when a warning needs to tell an unknown image from an unknown sentence.
+  bool known_image(std::string_view id) {
+    if (!m_image_set_built) {
+      for (std::size_t si = 0; si < m_samples.size(); ++si)
+        m_image_set.add(std::string_view(m_samples[si]->image_id), static_cast<std::uint32_t>(si));
+      m_image_set.build();
+      m_image_set_built = true;
+    }
+    return m_image_set.find(id) != nullptr;
+  }
+  std::string source_name() const { return m_source.empty() ? "predictions" : m_source; }
+  std::string item_where(std::size_t item) const {
+    return source_name() + ": entry #" + std::to_string(item);
+  }
+  std::string line_where(std::size_t line) const {
+    std::string s = source_name();
+    if (line) {
+      s.push_back(':');
+      s.append(std::to_string(line));
+    }
+    return s;
+  }
+  void check_missing(evaluation_warnings& warn) const {
     std::uint64_t missing = 0, missing_sent = 0;
     std::string first;
-    for (std::size_t si = 0; si < samples.size(); ++si) {
+    for (std::size_t si = 0; si < m_samples.size(); ++si) {
       bool any = false;
-      for (std::size_t k = slot_offset[si]; k < slot_offset[si + 1]; ++k)
-        if (slots[k].source == outcome_source::missing) {
+      for (std::size_t k = m_slot_offset[si]; k < m_slot_offset[si + 1]; ++k)
+        if (m_slots[k].source == outcome_source::missing) {
           ++missing;
           any = true;
           if (first.size() < 400)
             first += (first.empty() ? "" : ", ") + std::string("image ") +
-                     std::string(std::string_view(samples[si]->image_id)) + " sentence " +
-                     std::to_string(static_cast<long long>(samples[si]->sentence_index)) +
-                     " phrase " + std::to_string(slot_phrase[k]);
+                     std::string(std::string_view(m_samples[si]->image_id)) + " sentence " +
+                     std::to_string(static_cast<long long>(m_samples[si]->sentence_index)) +
+                     " phrase " + std::to_string(m_slot_phrase[k]);
         }
       missing_sent += any ? 1 : 0;
     }
-    if (missing) {
-      const std::string msg = "missing predictions for " + std::to_string(missing) +
-                              " phrase(s) in " + std::to_string(missing_sent) +
-                              " sentence(s): " + first + (first.size() >= 400 ? ", ..." : "");
-      if (!opt.count_missing_as_miss)
-        throw error(error_kind::invalid, preds.source.empty() ? "predictions" : preds.source, 0,
-                    msg + " (use the missing-as-miss option to count them as misses)");
-      warn.missing_phrases = missing;
-      warn.missing_sentences = missing_sent;
-      detail::note(warn, max_ex, preds.source + ": " + msg + " (counted as misses)");
-    }
+    if (!missing) return;
+    const std::string msg = "missing predictions for " + std::to_string(missing) +
+                            " phrase(s) in " + std::to_string(missing_sent) +
+                            " sentence(s): " + first + (first.size() >= 400 ? ", ..." : "");
+    if (!m_opt.count_missing_as_miss)
+      throw error(error_kind::invalid, source_name(), 0,
+                  msg + " (use the missing-as-miss option to count them as misses)");
+    warn.missing_phrases = missing;
+    warn.missing_sentences = missing_sent;
+    detail::note(warn, m_opt.max_examples, m_source + ": " + msg + " (counted as misses)");
   }
 
-  // ---- measure every phrase (independent work, parallel), then accumulate in data set order
-  // (serial, so every sum is the same whatever the thread count) ----
-  struct measured {
-    phrase_hits hits;
-    localization_metric::top1_measure top1;
-    std::size_t non_finite = 0;
-  };
-  std::vector<measured> meas(slots.size());
-  auto truth_of = [&](std::size_t k) -> const phrase_truth& { return slot_truth[k]; };
-  parallel_options popt;
-  popt.threads = opt.threads;
-  popt.min_work_per_thread = 1u << 16;
-  detail::parallel_for(slots.size(), 16, popt, [&](std::size_t k0, std::size_t k1) {
-    for (std::size_t k = k0; k < k1; ++k) {
-      const auto& sl = slots[k];
-      if (sl.source != outcome_source::given) continue;
-      const phrase_truth& truth = truth_of(k);
-      const phrase_prediction pred{std::span<const scored_box>(sl.boxes, sl.count), sl.status,
-                                   sl.latency_s};
-      meas[k].hits = reference_phrase_hits(pred.boxes, truth.boxes, opt.protocol, recall.plan(),
-                                           opt.iou_threshold);
-      meas[k].top1 = localization_metric::measure(pred, truth, opt.protocol);
-      meas[k].non_finite = answer_metric::count_non_finite(pred.boxes);
-    }
-  });
-  res.outcomes.reserve(slots.size());
-  // Dense image indices; samples of one image are usually adjacent, so only a change of image
-  // costs a map lookup.
-  bool have_image = false;
-  std::uint32_t last_image_index = 0;
-  std::string_view last_image_view;
-  for (std::size_t si = 0; si < samples.size(); ++si) {
-    if (evaluable_count(si) == 0) continue;
-    const auto& s = *samples[si];
-    ++res.sentences;
-    const std::string_view img(s.image_id);
-    if (!have_image || img != last_image_view) {
-      auto [iit, inserted] =
-          image_index.emplace(std::string(img), static_cast<std::uint32_t>(res.image_ids.size()));
-      if (inserted) res.image_ids.emplace_back(img);
-      last_image_index = iit->second;
-      last_image_view = img;
-      have_image = true;
-    }
-    for (std::size_t k = slot_offset[si]; k < slot_offset[si + 1]; ++k) {
-      const auto& sl = slots[k];
-      const phrase_truth& truth = truth_of(k);
-      phrase_outcome o;
-      o.sample = static_cast<std::uint32_t>(si);
-      o.phrase = slot_phrase[k];
-      o.image = last_image_index;
-      o.source = sl.source;
-      if (sl.source == outcome_source::given) {
-        const phrase_prediction pred{std::span<const scored_box>(sl.boxes, sl.count), sl.status,
-                                     sl.latency_s};
-        recall.add(meas[k].hits, truth.types);
-        loc.add(meas[k].top1);
-        o.hit_mask = meas[k].hits.mask;
-        o.has_nan = meas[k].hits.has_nan;
-        o.top1_iou = meas[k].top1.iou;
-        o.status = sl.status;
-        answers.add(sl.status, sl.count, meas[k].non_finite);
-        latency.update(pred, truth);
-      } else {
-        recall.add(phrase_hits{}, truth.types);
-        loc.add({0.0, false, classify_size(truth.boxes, truth.size)});
-        o.status = query_status::error;
-      }
-      res.outcomes.push_back(o);
-    }
-  }
-  res.phrases = res.outcomes.size();
-  res.images = res.image_ids.size();
-  res.recall = recall.result();
-  res.localization = loc.result();
-  res.answers = answers.result();
-  res.latency = latency.result();
-  return res;
+  evaluation_options m_opt;
+  std::string m_source;
+  recall_at_k m_recall;  // validates the options at construction; accumulates in finish()
+  std::vector<const sample_type*> m_samples;
+  detail::key_index m_key_to_sample;  // "{image_id}_{sentence_index}" -> sample (first wins)
+  detail::key_index m_image_set;
+  bool m_image_set_built = false;
+  std::vector<std::size_t> m_slot_offset;
+  std::vector<std::uint32_t> m_slot_phrase;  // phrase index within its sample, per slot
+  std::vector<phrase_truth> m_slot_truth;    // views into the data set, read once here
+  std::vector<detail::eval_slot> m_slots;
+  std::vector<std::size_t> m_pending;
+  std::vector<char> m_seen;  // per sample: an MDETR-layout prediction was matched
+  evaluation_warnings m_warn;
+  std::string m_key;
+  std::size_t m_items = 0;
+  bool m_has_sentences = false, m_has_phrases = false;
+};
+
+/// Evaluates `data` against the predictions held in memory (see evaluator for the rules).
+template <Dataset D>
+evaluation_result evaluate(const D& data, const prediction_set& preds,
+                           const evaluation_options& opt = {}) {
+  if (!preds.sentences.empty() && !preds.phrases.empty())
+    throw error(error_kind::invalid, preds.source, 0,
+                "a prediction set must hold either per-sentence or per-phrase entries, not both");
+  evaluator<D> ev(data, opt, preds.source);
+  for (const sentence_prediction& sp : preds.sentences) ev.add(sp);
+  for (const phrase_prediction_record& r : preds.phrases) ev.add(r);
+  return ev.finish();
 }
 
 }  // namespace groundeval

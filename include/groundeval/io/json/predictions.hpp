@@ -9,12 +9,16 @@
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 #pragma once
 
+#include <groundeval/detail/text_encoding.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/predictions.hpp>
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
 #include <fstream>
 #include <istream>
 #include <limits>
@@ -22,6 +26,8 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace groundeval {
 
@@ -30,6 +36,12 @@ enum class predictions_format {
   mdetr_json,  ///< a JSON list of {image_id, sentence_id, boxes}
   jsonl        ///< JSON Lines, one phrase query per line
 };
+
+/// Longest JSON Lines record read (a longer line is an error naming the file and line, so a
+/// corrupt file cannot exhaust memory); a record of 100 boxes is about 10 KiB.
+inline constexpr std::size_t max_jsonl_line_bytes = std::size_t{64} << 20;
+/// Deepest JSON nesting of a JSON Lines record (a deeper one is an error naming file and line).
+inline constexpr std::size_t max_jsonl_nesting = 64;
 
 struct predictions_read_options {
   /// Read a JSON null coordinate as NaN (and let the evaluator count it) instead of failing.
@@ -58,6 +70,9 @@ class jsonl_prediction_reader {
   bool next(phrase_prediction_record& out);
   /// 1-based number of the last line read.
   std::size_t line() const noexcept { return m_line; }
+  /// Byte offset of the last record's line, counted from where the stream was when the reader
+  /// was made (seek there and read again to get the record back: the replay grounder does).
+  std::uint64_t offset() const noexcept { return m_record_offset; }
 
  private:
   std::istream& m_is;
@@ -65,10 +80,16 @@ class jsonl_prediction_reader {
   predictions_read_options m_opt;
   std::size_t m_line = 0;
   std::string m_buf;
+  std::uint64_t m_consumed = 0, m_record_offset = 0;
 };
 /// Reads a whole JSON Lines file.
 inline prediction_set read_jsonl_predictions(const std::string& path,
                                              const predictions_read_options& opt = {});
+/// Reads the JSON Lines records for which `keep(record)` is true; the others are parsed (and
+/// checked) and dropped, so memory holds only what is kept (e.g. the few cases a report draws).
+template <class Keep>
+prediction_set read_jsonl_predictions_if(const std::string& path, Keep keep,
+                                         const predictions_read_options& opt = {});
 /// Writes one record as one line (with the trailing newline).
 inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record& r);
 /// Writes the per-phrase records of `p`.
@@ -79,6 +100,16 @@ inline predictions_format detect_predictions_format(const std::string& path);
 /// Reads either format (detected from the content).
 inline prediction_set read_predictions(const std::string& path,
                                        const predictions_read_options& opt = {});
+
+/// Evaluates a predictions file (either format) against `data` without holding the file in
+/// memory: JSON Lines are streamed through evaluator<D> `batch` records at a time, so memory is
+/// the data set plus one small record per phrase whatever the file size. An MDETR JSON list is
+/// one JSON document and is read whole. Same result as evaluate(data, read_predictions(path)).
+template <Dataset D>
+evaluation_result evaluate_predictions_file(const D& data, const std::string& path,
+                                            const evaluation_options& eopt = {},
+                                            const predictions_read_options& ropt = {},
+                                            std::size_t batch = 4096);
 
 // ---- implementation -------------------------------------------------------------------------
 
@@ -137,6 +168,28 @@ void read_box_list(const J& list, std::vector<scored_box>& out, bool allow_null,
   }
 }
 
+/// Deepest nesting of '[' and '{' in JSON text (outside strings); one pass, no allocation.
+inline std::size_t json_nesting_depth(std::string_view t) noexcept {
+  std::size_t depth = 0, deepest = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < t.size(); ++i) {
+    const char c = t[i];
+    if (in_string) {
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      deepest = std::max(deepest, ++depth);
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return deepest;
+}
+
 inline std::size_t line_of_byte(std::string_view text, std::size_t byte) {
   std::size_t line = 1;
   for (std::size_t i = 0; i < byte && i < text.size(); ++i) line += text[i] == '\n';
@@ -167,6 +220,8 @@ inline prediction_set parse_mdetr_predictions(std::string_view text, std::string
     doc = nlohmann::json::parse(text.begin(), text.end());
   } catch (const nlohmann::json::parse_error& e) {
     throw error(error_kind::parse, out.source, detail::line_of_byte(text, e.byte), e.what());
+  } catch (const nlohmann::json::exception& e) {  // e.g. out_of_range.406: number overflow
+    throw error(error_kind::parse, out.source, 0, e.what());
   }
   if (!doc.is_array())
     throw error(error_kind::parse, out.source, 0,
@@ -228,10 +283,16 @@ inline void write_mdetr_predictions(std::ostream& os, const prediction_set& p) {
 inline phrase_prediction_record parse_jsonl_record(std::string_view text, const std::string& source,
                                                    std::size_t line,
                                                    const predictions_read_options& opt) {
+  // ordered_json copies members recursively when an object grows (its pairs have a const key,
+  // so the vector cannot move them): a deeply nested value would overflow the stack. A record
+  // needs 4 levels; a geometry contract a few more.
+  if (detail::json_nesting_depth(text) > max_jsonl_nesting)
+    throw error(error_kind::parse, source, line,
+                "JSON nested deeper than " + std::to_string(max_jsonl_nesting) + " levels");
   nlohmann::ordered_json e;  // keeps member order, so "geometry" reads back as written
   try {
     e = nlohmann::ordered_json::parse(text.begin(), text.end());
-  } catch (const nlohmann::ordered_json::parse_error& ex) {
+  } catch (const nlohmann::ordered_json::exception& ex) {  // parse_error, out_of_range.406
     throw error(error_kind::parse, source, line, ex.what());
   }
   if (!e.is_object())
@@ -300,27 +361,65 @@ inline phrase_prediction_record parse_jsonl_record(std::string_view text, const 
 }
 
 inline bool jsonl_prediction_reader::next(phrase_prediction_record& out) {
-  while (std::getline(m_is, m_buf)) {
+  // std::getline with a bound: a line past max_jsonl_line_bytes is an error, not an allocation.
+  // Reads in chunks with istream::get, which stops before the '\n'.
+  const auto getline_bounded = [this] {
+    m_buf.clear();
+    if (!m_is.good()) return false;
+    char chunk[1 << 16];
+    bool any = false;
+    for (;;) {
+      m_is.get(chunk, sizeof chunk, '\n');
+      const auto got = static_cast<std::size_t>(m_is.gcount());
+      m_consumed += got;
+      any = any || got > 0;
+      m_buf.append(chunk, got);
+      if (m_buf.size() > max_jsonl_line_bytes)
+        throw error(error_kind::parse, m_source, m_line + 1,
+                    "a line longer than the " + std::to_string(max_jsonl_line_bytes >> 20) +
+                        " MiB limit of a JSON Lines record");
+      if (m_is.bad()) return false;
+      if (m_is.eof()) return any;  // a last line without '\n' still counts
+      if (m_is.fail()) m_is.clear(m_is.rdstate() & ~std::ios::failbit);  // empty: at the '\n'
+      const int c = m_is.peek();
+      if (c == '\n') {
+        m_is.ignore();
+        ++m_consumed;
+        return true;
+      }
+      if (c == std::char_traits<char>::eof()) return any;
+    }
+  };
+  for (std::uint64_t start = m_consumed; getline_bounded(); start = m_consumed) {
     ++m_line;
     if (!m_buf.empty() && m_buf.back() == '\r') m_buf.pop_back();
     if (m_buf.find_first_not_of(" \t") == std::string::npos) continue;
     out = parse_jsonl_record(m_buf, m_source, m_line, m_opt);
+    m_record_offset = start;
     return true;
   }
   if (m_is.bad()) throw error(error_kind::io, m_source, m_line, "read error");
   return false;
 }
 
-inline prediction_set read_jsonl_predictions(const std::string& path,
-                                             const predictions_read_options& opt) {
+template <class Keep>
+prediction_set read_jsonl_predictions_if(const std::string& path, Keep keep,
+                                         const predictions_read_options& opt) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
   prediction_set out;
   out.source = path;
   jsonl_prediction_reader reader(f, path, opt);
   phrase_prediction_record r;
-  while (reader.next(r)) out.phrases.push_back(std::move(r));
+  while (reader.next(r))
+    if (keep(std::as_const(r))) out.phrases.push_back(std::move(r));
   return out;
+}
+
+inline prediction_set read_jsonl_predictions(const std::string& path,
+                                             const predictions_read_options& opt) {
+  return read_jsonl_predictions_if(
+      path, [](const phrase_prediction_record&) { return true; }, opt);
 }
 
 inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record& r) {
@@ -367,6 +466,13 @@ inline predictions_format detect_predictions_format(const std::string& path) {
   if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
   char c = 0;
   std::size_t line = 1;
+  char head[3] = {0, 0, 0};
+  f.read(head, 3);
+  const std::string_view h(head, static_cast<std::size_t>(f.gcount()));
+  if (auto why = detail::utf16_problem(h); !why.empty())
+    throw error(error_kind::parse, path, 1, why);
+  f.clear();
+  f.seekg(h == "\xEF\xBB\xBF" ? 3 : 0);  // a UTF-8 byte-order mark is skipped
   while (f.get(c)) {
     if (c == '\n') ++line;
     if (c == '[') return predictions_format::mdetr_json;
@@ -383,6 +489,28 @@ inline prediction_set read_predictions(const std::string& path,
   return detect_predictions_format(path) == predictions_format::mdetr_json
              ? read_mdetr_predictions(path, opt)
              : read_jsonl_predictions(path, opt);
+}
+
+template <Dataset D>
+evaluation_result evaluate_predictions_file(const D& data, const std::string& path,
+                                            const evaluation_options& eopt,
+                                            const predictions_read_options& ropt,
+                                            std::size_t batch) {
+  if (detect_predictions_format(path) == predictions_format::mdetr_json)
+    return evaluate(data, read_mdetr_predictions(path, ropt), eopt);
+  std::ifstream f(path, std::ios::binary);
+  if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
+  evaluator<D> ev(data, eopt, path);
+  jsonl_prediction_reader reader(f, path, ropt);
+  std::vector<phrase_prediction_record> buf(std::max<std::size_t>(batch, 1));
+  for (;;) {
+    std::size_t n = 0;
+    while (n < buf.size() && reader.next(buf[n])) ++n;
+    for (std::size_t i = 0; i < n; ++i) ev.add(buf[i]);
+    ev.measure_pending();  // the records in buf may be overwritten from here on
+    if (n < buf.size()) break;
+  }
+  return ev.finish();
 }
 
 }  // namespace groundeval
