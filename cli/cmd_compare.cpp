@@ -3,7 +3,7 @@
 // image-level bootstrap intervals, per-type deltas and qualitative cases.
 #include "command.hpp"
 #include "dataset_spec.hpp"
-#include "protocol_option.hpp"
+#include "eval_options.hpp"
 
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/error.hpp>
@@ -45,9 +45,10 @@ inline std::uint64_t parse_count(const std::string& opt, const std::string& v) {
 
 inline int run(const std::vector<std::string>& args) {
   std::vector<std::string> runs;
-  std::string dataset, split = "test", json_out, protocol = "any";
-  evaluation_options opt;
-  opt.count_missing_as_miss = false;
+  std::string json_out;
+  evaluation_cli_options eo;
+  eo.split = "test";
+  eo.eval.count_missing_as_miss = false;
   compare_options copt;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
@@ -55,14 +56,8 @@ inline int run(const std::vector<std::string>& args) {
     if (a == "--help" || a == "-h") {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--dataset") {
-      dataset = value();
-    } else if (a == "--split") {
-      split = value();
-    } else if (a == "--protocol") {
-      protocol = value();
-    } else if (a == "--iou") {
-      opt.iou_threshold = parse_unit_interval("compare", a, value());
+    } else if (eo.parse("compare", args, i)) {
+      continue;
     } else if (a == "--json") {
       json_out = value();
     } else if (a == "--seed") {
@@ -71,24 +66,23 @@ inline int run(const std::vector<std::string>& args) {
       copt.bootstrap_samples = parse_count(a, value());
     } else if (a == "--cases") {
       copt.cases_per_kind = parse_count(a, value());
-    } else if (a == "--missing-as-miss") {
-      opt.count_missing_as_miss = true;
     } else if (a == "--invalid-as-miss") {
-      opt.count_invalid_as_miss = true;
+      eo.eval.count_invalid_as_miss = true;
     } else if (!a.empty() && a[0] == '-') {
       throw error(error_kind::config, "compare: unknown option '" + a + "'\n" + usage);
     } else {
       runs.push_back(a);
     }
   }
-  if (runs.size() != 2 || dataset.empty())
+  if (runs.size() != 2 || eo.dataset.empty())
     throw error(error_kind::config,
                 std::string("compare: two runs and --dataset are required\n") + usage);
-  opt.protocol = parse_protocol("compare", protocol);
+  eo.finish("compare");
+  const evaluation_options& opt = eo.eval;
 
-  const loaded_dataset data = load_dataset_spec(dataset, split);
-  const evaluation_result ra = evaluate(data.dataset, read_predictions(runs[0]), opt);
-  const evaluation_result rb = evaluate(data.dataset, read_predictions(runs[1]), opt);
+  const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
+  const evaluation_result ra = evaluate_predictions_file(data.dataset, runs[0], opt);
+  const evaluation_result rb = evaluate_predictions_file(data.dataset, runs[1], opt);
   const comparison_result c = compare_runs(data.dataset, ra, rb, copt);
   std::fputs(format_comparison_table(c, runs[0], runs[1]).c_str(), stdout);
   if (!json_out.empty()) {

@@ -1,43 +1,43 @@
 // SPDX-License-Identifier: Apache-2.0
-// groundeval demo — the whole main job offline in seconds: a small SYNTHETIC data set in the
-// Flickr30k Entities format (scripts/demo.sh's, or one written here), the baseline grounders run
-// with `groundeval run`, then `groundeval report`. Part of the groundeval_cli target.
+// groundeval demo — the whole main job offline in seconds on six real photographs (scikit-image's
+// sample images from the Debian package python3-skimage, public domain / CC0) with hand-written
+// Flickr30k Entities-format annotations (data/demo-photos/README.md): the baseline grounders and a
+// replay of SYNTHETIC predictions run with `groundeval run`, then `groundeval report`. Part of the
+// groundeval_cli target.
 #include "command.hpp"
 #include "dataset_spec.hpp"
 
-#include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/json/predictions.hpp>
 
 #include <algorithm>
-#include <array>
 #include <cstdint>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <string_view>
+#include <utility>
 #include <vector>
-
-#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
-#include <stb_image_write.h>  // Debian's libstb.so exports the implementation
-#endif
 
 namespace groundeval::cli {
 
 namespace detail_demo {
 
 inline constexpr const char* usage =
-    "usage: groundeval demo [--out DIR]\n"
+    "usage: groundeval demo [--out DIR] [--data DIR]\n"
     "\n"
-    "Runs the baseline grounders (whole-image, center, random) over a small SYNTHETIC data set\n"
-    "in the Flickr30k Entities format and writes the comparison report to DIR/report/index.html\n"
-    "(default DIR: ./groundeval-demo). The data set is DIR/flickr30k-synthetic when it exists\n"
-    "(written by scripts/demo.sh, whose synthetic predictions DIR/synthetic_a.jsonl are then\n"
-    "replayed too); otherwise a smaller one is written to DIR/synthetic-mini. No network, no\n"
-    "images: every number is about synthetic boxes, none is a real model's.\n";
+    "Runs the baseline grounders (whole-image, center, random) and a replay of SYNTHETIC\n"
+    "predictions over the bundled demo photographs and writes the comparison report to\n"
+    "DIR/report/index.html (default DIR: ./groundeval-demo). Offline, a few seconds.\n"
+    "  --out DIR   output folder: photos/ (a copy of the data set), synthetic-replay.jsonl,\n"
+    "              runs/<name>/, report/\n"
+    "  --data DIR  the data set (default: groundeval's data/demo-photos): six real photographs\n"
+    "              from scikit-image (public domain / CC0) with a few dozen phrases and boxes\n"
+    "              written by hand in the Flickr30k Entities format; not Flickr30k Entities.\n"
+    "No number the demo prints is a real model's: the grounders are baselines, and the replayed\n"
+    "predictions are the ground truth perturbed at random by the demo itself.\n";
 
-/// SplitMix64, for the generated data set (fixed, so the demo prints the same numbers
-/// everywhere).
+/// SplitMix64 (fixed seed, so the demo prints the same numbers everywhere).
 struct demo_rng {
   std::uint64_t state;
   std::uint64_t next() {
@@ -46,90 +46,56 @@ struct demo_rng {
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     return z ^ (z >> 31);
   }
-  int below(int n) { return static_cast<int>(next() % static_cast<std::uint64_t>(n)); }
+  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
 };
 
-inline void write_file(const std::filesystem::path& p, const std::string& text) {
-  std::ofstream f(p, std::ios::binary);
-  if (!f) throw error(error_kind::io, p.string(), 0, "cannot write");
-  f << text;
-  if (!f) throw error(error_kind::io, p.string(), 0, "write error");
-}
+inline constexpr const char* synthetic_note =
+    "SYNTHETIC: the ground truth perturbed at random by `groundeval demo`; not a model's answer";
 
-/// Writes a small synthetic data set (12 images, 3 sentences each) in the Flickr30k Entities
-/// on-disk format: Annotations/<id>.xml, Sentences/<id>.txt, test.txt, SYNTHETIC.txt.
-inline void write_mini_dataset(const std::filesystem::path& dir) {
-  namespace fs = std::filesystem;
-  fs::create_directories(dir / "Annotations");
-  fs::create_directories(dir / "Sentences");
-  struct entity {
-    const char* type;
-    std::array<const char*, 3> nouns;
-  };
-  static const std::array<entity, 6> entities{{{"people", {"man", "woman", "child"}},
-                                               {"clothing", {"red jacket", "hat", "blue shirt"}},
-                                               {"animals", {"dog", "horse", "cat"}},
-                                               {"vehicles", {"bike", "car", "boat"}},
-                                               {"scene", {"street", "field", "beach"}},
-                                               {"other", {"ball", "sign", "rock"}}}};
-  static const std::array<const char*, 4> dets{"a", "the", "one", "a small"};
-  static const std::array<const char*, 4> verbs{"stands near", "looks at", "is next to",
-                                                "walks past"};
+/// Writes SYNTHETIC predictions for every evaluable phrase of `data`, 5 ranked boxes each: a
+/// ground-truth box of the phrase, shifted and rescaled by a random amount (small for about
+/// half the phrases, large for the rest), then four boxes at random places. What a replayed
+/// predictions file looks like, with numbers between the baselines and a perfect grounder.
+inline std::size_t write_synthetic_predictions(const in_memory_dataset& data,
+                                               const std::filesystem::path& file) {
+  std::ofstream f(file, std::ios::binary);
+  if (!f) throw error(error_kind::io, file.string(), 0, "cannot write");
   demo_rng rng{20240601};
-  std::string test_list;
-  for (int img = 0; img < 12; ++img) {
-    const std::string id = std::to_string(9100000 + img * 7919);  // not Flickr ids
-    test_list += id + "\n";
-    const int w = 320 + rng.below(200), h = 240 + rng.below(160);
-    // Three entities per image, one box each (the second entity of odd images gets two).
-    std::array<int, 3> kinds{};
-    for (int k = 0; k < 3; ++k) kinds[k] = (img + k * 2 + rng.below(2)) % 6;
-    std::string xml =
-        "<annotation>\n\t<!-- SYNTHETIC: written by `groundeval demo`; not Flickr30k Entities "
-        "annotations -->\n\t<filename>" +
-        id + ".jpg</filename>\n\t<size>\n\t\t<width>" + std::to_string(w) +
-        "</width>\n\t\t<height>" + std::to_string(h) +
-        "</height>\n\t\t<depth>3</depth>\n\t</size>\n";
-    for (int k = 0; k < 3; ++k) {
-      const int boxes = (k == 1 && img % 2 == 1) ? 2 : 1;
-      for (int b = 0; b < boxes; ++b) {
-        // Scenes are large, everything else small to medium.
-        const bool large =
-            entities[static_cast<std::size_t>(kinds[static_cast<std::size_t>(k)])].type ==
-            std::string_view("scene");
-        const int bw = large ? w * 3 / 5 + rng.below(w * 2 / 5) : 20 + rng.below(w / 2);
-        const int bh = large ? h * 3 / 5 + rng.below(h * 2 / 5) : 20 + rng.below(h / 2);
-        const int x = rng.below(std::max(1, w - bw)), y = rng.below(std::max(1, h - bh));
-        xml += "\t<object>\n\t\t<name>" + std::to_string(1000 + img * 10 + k) +
-               "</name>\n\t\t<bndbox>\n\t\t\t<xmin>" + std::to_string(x + 1) +
-               "</xmin>\n\t\t\t<ymin>" + std::to_string(y + 1) + "</ymin>\n\t\t\t<xmax>" +
-               std::to_string(x + bw) + "</xmax>\n\t\t\t<ymax>" + std::to_string(y + bh) +
-               "</ymax>\n\t\t</bndbox>\n\t</object>\n";
-      }
-    }
-    xml += "</annotation>\n";
-    write_file(dir / "Annotations" / (id + ".xml"), xml);
-    std::string sentences;
-    for (int s = 0; s < 3; ++s) {
-      const int a = (s + rng.below(3)) % 3, b = (a + 1 + rng.below(2)) % 3;
-      auto mention = [&](int k) {
-        const entity& e = entities[static_cast<std::size_t>(kinds[static_cast<std::size_t>(k)])];
-        return "[/EN#" + std::to_string(1000 + img * 10 + k) + "/" + e.type + " " +
-               dets[static_cast<std::size_t>(rng.below(4))] + " " +
-               e.nouns[static_cast<std::size_t>(rng.below(3))] + "]";
+  std::size_t n = 0;
+  for (const sample& s : data) {
+    const double w = s.size.width, h = s.size.height;
+    for (std::size_t k = 0; k < s.phrases.size(); ++k) {
+      const phrase& p = s.phrases[k];
+      if (p.boxes.empty()) continue;
+      phrase_prediction_record r;
+      r.image_id = s.image_id;
+      r.sentence_id = s.sentence_index;
+      r.phrase_index = k;
+      r.chain_id = p.chain_id;
+      r.phrase = p.text;
+      r.result.raw_text = synthetic_note;
+      r.config_hash = "synthetic";
+      const auto& g = p.boxes[static_cast<std::size_t>(rng.next() % p.boxes.size())];
+      const double noise = rng.uniform() < 0.5 ? 0.12 : 0.7;
+      const double gw = g.x2 - g.x1, gh = g.y2 - g.y1;
+      auto jitter = [&](double v, double scale) {
+        return v + (2 * rng.uniform() - 1) * noise * scale;
       };
-      sentences +=
-          mention(a) + " " + verbs[static_cast<std::size_t>(rng.below(4))] + " " + mention(b);
-      if (s == 2) sentences += " in [/EN#0/notvisual the picture]";
-      sentences += " .\n";
+      box_xyxy<double> b{jitter(g.x1, gw), jitter(g.y1, gh), jitter(g.x2, gw), jitter(g.y2, gh)};
+      b = {std::clamp(std::min(b.x1, b.x2), 0.0, w), std::clamp(std::min(b.y1, b.y2), 0.0, h),
+           std::clamp(std::max(b.x1, b.x2), 0.0, w), std::clamp(std::max(b.y1, b.y2), 0.0, h)};
+      r.result.boxes.push_back({b, 0.9});
+      for (int j = 0; j < 4; ++j) {
+        const double bw = (0.1 + 0.5 * rng.uniform()) * w, bh = (0.1 + 0.5 * rng.uniform()) * h;
+        const double x = rng.uniform() * (w - bw), y = rng.uniform() * (h - bh);
+        r.result.boxes.push_back({{x, y, x + bw, y + bh}, 0.5 - 0.1 * j});
+      }
+      write_jsonl_record(f, r);
+      ++n;
     }
-    write_file(dir / "Sentences" / (id + ".txt"), sentences);
   }
-  write_file(dir / "test.txt", test_list);
-  write_file(dir / "SYNTHETIC.txt",
-             "SYNTHETIC data written by `groundeval demo` (fixed seed): 12 made-up images "
-             "(no pixels), 36 sentences. Not Flickr30k Entities annotations; the image ids are "
-             "invented.\n");
+  if (!f) throw error(error_kind::io, file.string(), 0, "write error");
+  return n;
 }
 
 inline int call(const std::string& name, const std::vector<std::string>& args) {
@@ -139,104 +105,55 @@ inline int call(const std::string& name, const std::vector<std::string>& args) {
   return it->second.run(args);
 }
 
-#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
-/// Draws a SYNTHETIC scene for every image of the data set that has no picture yet, so the
-/// report's overlays show something: a grey gradient with each ground-truth box of the image
-/// filled in a muted colour of its phrase type and outlined. Written to
-/// <data>/flickr30k-images/<id>.jpg at the annotated size. Returns how many were written.
-inline std::size_t render_synthetic_scenes(const std::filesystem::path& data) {
-  namespace fs = std::filesystem;
-  const loaded_dataset ds = load_dataset_spec("flickr30k:" + data.string(), "test");
-  const fs::path dir = data / "flickr30k-images";
-  fs::create_directories(dir);
-  struct scene {
-    image_size size;
-    std::vector<std::pair<box_xyxy<double>, std::string>> boxes;
-  };
-  std::vector<std::pair<std::string, scene>> scenes;
-  for (const auto& s : ds.dataset) {
-    if (scenes.empty() || scenes.back().first != s.image_id)
-      scenes.push_back({s.image_id, {s.size, {}}});
-    for (const auto& p : s.phrases)
-      for (const auto& b : p.boxes)
-        scenes.back().second.boxes.emplace_back(b, p.types.empty() ? std::string() : p.types[0]);
-  }
-  auto colour = [](const std::string& type) -> std::array<int, 3> {
-    const std::uint64_t h = ::groundeval::detail::fnv1a64(type);
-    return {110 + int(h % 100), 110 + int((h >> 8) % 100), 110 + int((h >> 16) % 100)};
-  };
-  std::size_t written = 0;
-  for (auto& [id, sc] : scenes) {
-    const fs::path file = dir / (id + ".jpg");
-    if (fs::exists(file) || sc.size.width <= 0 || sc.size.height <= 0) continue;
-    const int w = sc.size.width, h = sc.size.height;
-    std::vector<unsigned char> px(static_cast<std::size_t>(w) * static_cast<std::size_t>(h) * 3);
-    for (int y = 0; y < h; ++y)
-      for (int x = 0; x < w; ++x) {
-        const auto g = static_cast<unsigned char>(200 + 40 * y / h);
-        unsigned char* p = &px[(static_cast<std::size_t>(y) * w + x) * 3];
-        p[0] = p[1] = p[2] = g;
-      }
-    for (const auto& [b, type] : sc.boxes) {
-      const auto c = colour(type);
-      const int x1 = std::clamp(int(b.x1), 0, w - 1), x2 = std::clamp(int(b.x2), 0, w - 1);
-      const int y1 = std::clamp(int(b.y1), 0, h - 1), y2 = std::clamp(int(b.y2), 0, h - 1);
-      for (int y = y1; y <= y2; ++y)
-        for (int x = x1; x <= x2; ++x) {
-          unsigned char* p = &px[(static_cast<std::size_t>(y) * w + x) * 3];
-          const bool edge = x - x1 < 2 || x2 - x < 2 || y - y1 < 2 || y2 - y < 2;
-          for (int k = 0; k < 3; ++k)
-            p[k] = static_cast<unsigned char>(edge ? c[static_cast<std::size_t>(k)] / 2
-                                                   : (p[k] + c[static_cast<std::size_t>(k)]) / 2);
-        }
-    }
-    if (stbi_write_jpg(file.c_str(), w, h, 3, px.data(), 90) == 0)
-      throw error(error_kind::io, file.string(), 0, "cannot write the synthetic scene image");
-    ++written;
-  }
-  return written;
-}
-#endif
-
 inline int run(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
-  std::string out = "groundeval-demo";
+  std::string out = "groundeval-demo", src;
   for (std::size_t i = 0; i < args.size(); ++i) {
     if (args[i] == "--help" || args[i] == "-h") {
       std::fputs(usage, stdout);
       return 0;
     } else if (args[i] == "--out") {
       out = option_value("demo", args, i);
+    } else if (args[i] == "--data") {
+      src = option_value("demo", args, i);
     } else {
       throw error(error_kind::config, "demo: unknown option '" + args[i] + "'\n" + usage);
     }
   }
+  if (src.empty()) src = (fs::path(default_data_dir()) / "demo-photos").string();
+  if (!fs::exists(fs::path(src) / "Annotations") || !fs::exists(fs::path(src) / "Sentences"))
+    throw error(error_kind::io, src, 0,
+                "the demo data set is missing (expected Annotations/ and Sentences/; it is "
+                "data/demo-photos in the source tree, share/groundeval/demo-photos when "
+                "installed); pass --data DIR");
   const fs::path dir(out);
-  fs::path data = dir / "flickr30k-synthetic";
-  bool from_script = fs::exists(data / "Annotations") && fs::exists(data / "Sentences");
-  if (from_script) {
-    std::printf("demo: using the SYNTHETIC data set written by scripts/demo.sh: %s\n",
-                data.c_str());
-  } else {
-    data = dir / "synthetic-mini";
-    write_mini_dataset(data);
-    std::printf(
-        "demo: wrote a small SYNTHETIC data set (Flickr30k Entities format) "
-        "to %s\n      (scripts/demo.sh writes a larger one to %s/flickr30k-synthetic)\n",
-        data.c_str(), out.c_str());
-  }
-#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
-  if (const std::size_t n = render_synthetic_scenes(data))
-    std::printf(
-        "demo: drew %zu SYNTHETIC scene images (grey background, ground-truth boxes filled "
-        "by phrase type) into %s\n",
-        n, (data / "flickr30k-images").c_str());
-#endif
+  const fs::path data = dir / "photos";
+  fs::create_directories(dir);
+  fs::remove_all(data);
+  fs::copy(src, data, fs::copy_options::recursive);
   const std::string spec = "flickr30k:" + data.string();
-  std::vector<std::pair<std::string, std::string>> runs{
-      {"whole-image", "whole-image"}, {"center", "center:0.5"}, {"random", "random:7?boxes=10"}};
-  if (from_script && fs::exists(dir / "synthetic_a.jsonl"))
-    runs.emplace_back("replay-synthetic-a", "predictions:" + (dir / "synthetic_a.jsonl").string());
+  const loaded_dataset ds = load_dataset_spec(spec, "test");
+  std::size_t phrases = 0, images = 0;
+  std::string last_image;
+  for (const sample& s : ds.dataset) {
+    if (images == 0 || s.image_id != last_image) ++images;
+    last_image = s.image_id;
+    for (const auto& p : s.phrases) phrases += p.boxes.empty() ? 0 : 1;
+  }
+  std::printf(
+      "demo: %zu real photographs (scikit-image sample images, public domain / CC0), %zu "
+      "sentences,\n      %zu phrases with boxes, annotated by hand for this demo (not Flickr30k "
+      "Entities): %s\n",
+      images, ds.dataset.size(), phrases, data.c_str());
+  const fs::path replay = dir / "synthetic-replay.jsonl";
+  const std::size_t n = write_synthetic_predictions(ds.dataset, replay);
+  std::printf("demo: wrote %zu SYNTHETIC predictions (ground truth perturbed at random) to %s\n", n,
+              replay.c_str());
+  const std::vector<std::pair<std::string, std::string>> runs{
+      {"whole-image", "whole-image"},
+      {"center", "center:0.5"},
+      {"random", "random:7?boxes=10"},
+      {"synthetic-replay", "predictions:" + replay.string()}};
   std::vector<std::string> report_args;
   for (const auto& [name, g] : runs) {
     const std::string rd = (dir / "runs" / name).string();
@@ -248,14 +165,20 @@ inline int run(const std::vector<std::string>& args) {
   }
   const fs::path report = dir / "report";
   fs::remove_all(report);
-  report_args.insert(report_args.end(), {"--out", report.string(), "--title",
-                                         "groundeval demo (SYNTHETIC data)", "--blank-canvas"});
+  report_args.insert(
+      report_args.end(),
+      {"--out", report.string(), "--title",
+       "groundeval demo: baselines and a SYNTHETIC replay on 6 hand-annotated photographs",
+       "--note",
+       "the run synthetic-replay replays SYNTHETIC predictions (the ground truth perturbed at "
+       "random by groundeval demo), and the other runs are baselines: no number here is a real "
+       "model's result. The photographs are scikit-image sample images (public domain / CC0) "
+       "with annotations written by hand for the demo (data/demo-photos/README.md)"});
   std::printf("demo: groundeval report ... --out %s\n\n", report.c_str());
   const int rc = call("report", report_args);
   std::printf(
-      "\nThe data set is SYNTHETIC and the grounders are baselines (plus a replay of "
-      "synthetic predictions when present): no number above is a real model's.\n"
-      "Open %s in a browser.\n",
+      "\nThe grounders are baselines plus a replay of SYNTHETIC predictions: no number above is "
+      "a real model's.\nOpen %s in a browser.\n",
       (report / "index.html").c_str());
   return rc;
 }
@@ -264,7 +187,7 @@ inline int run(const std::vector<std::string>& args) {
 
 namespace {
 const bool registered = register_command(
-    {"demo", "run the baselines on a small synthetic data set and write the report (offline)",
+    {"demo", "run the baselines on the bundled demo photographs and write the report (offline)",
      detail_demo::run});
 }  // namespace
 

@@ -2,9 +2,9 @@
 // groundeval evaluate — Recall@k (reference-exact) and the other metrics of a predictions file
 // against a data set; prints the table and optionally writes the JSON report.
 #include "command.hpp"
-#include "protocol_option.hpp"
 
 #include "dataset_spec.hpp"
+#include "eval_options.hpp"
 
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
@@ -43,8 +43,9 @@ inline constexpr const char* usage =
     "  --quiet               print nothing but errors\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string dataset, split = "test", predictions, json_out, protocol = "any";
-  evaluation_options opt;
+  std::string predictions, json_out;
+  evaluation_cli_options eo;
+  eo.split = "test";
   predictions_read_options ropt;
   bool quiet = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
@@ -53,22 +54,14 @@ inline int run(const std::vector<std::string>& args) {
     if (a == "--help" || a == "-h") {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--dataset") {
-      dataset = value();
-    } else if (a == "--split") {
-      split = value();
+    } else if (eo.parse("evaluate", args, i)) {
+      continue;
     } else if (a == "--predictions") {
       predictions = value();
-    } else if (a == "--protocol") {
-      protocol = value();
-    } else if (a == "--iou") {
-      opt.iou_threshold = parse_unit_interval("evaluate", a, value());
     } else if (a == "--json") {
       json_out = value();
-    } else if (a == "--missing-as-miss") {
-      opt.count_missing_as_miss = true;
     } else if (a == "--invalid-as-miss") {
-      opt.count_invalid_as_miss = true;
+      eo.eval.count_invalid_as_miss = true;
     } else if (a == "--allow-non-finite") {
       ropt.allow_non_finite = true;
     } else if (a == "--quiet") {
@@ -77,19 +70,19 @@ inline int run(const std::vector<std::string>& args) {
       throw error(error_kind::config, "evaluate: unknown option '" + a + "'\n" + usage);
     }
   }
-  if (dataset.empty() || predictions.empty())
+  if (eo.dataset.empty() || predictions.empty())
     throw error(error_kind::config,
                 std::string("evaluate: --dataset and --predictions are required\n") + usage);
-  opt.protocol = parse_protocol("evaluate", protocol);
+  eo.finish("evaluate");
+  const evaluation_options& opt = eo.eval;
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  const loaded_dataset data = load_dataset_spec(dataset, split);
+  const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
   const auto t1 = clock::now();
-  const prediction_set preds = read_predictions(predictions, ropt);
+  // Streamed: JSON Lines files of any size are evaluated in bounded memory.
+  const evaluation_result res = evaluate_predictions_file(data.dataset, predictions, opt, ropt);
   const auto t2 = clock::now();
-  const evaluation_result res = evaluate(data.dataset, preds, opt);
-  const auto t3 = clock::now();
 
   report_meta meta{{"dataset", data.description}, {"split", data.split}};
   if (!json_out.empty()) {
@@ -103,8 +96,8 @@ inline int run(const std::vector<std::string>& args) {
     auto ms = [](auto a, auto b) {
       return std::chrono::duration<double, std::milli>(b - a).count();
     };
-    std::printf("time: load data %.1f ms, read predictions %.1f ms, evaluate %.2f ms\n", ms(t0, t1),
-                ms(t1, t2), ms(t2, t3));
+    std::printf("time: load data %.1f ms, read and evaluate predictions %.1f ms\n", ms(t0, t1),
+                ms(t1, t2));
     if (!json_out.empty()) std::printf("JSON report: %s\n", json_out.c_str());
   }
   return 0;

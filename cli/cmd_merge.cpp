@@ -55,8 +55,9 @@ inline int run(const std::vector<std::string>& args) {
     throw error(error_kind::config,
                 std::string("merge: give the shard directories and --out DIR\n") + usage);
   merge_options opt;
-  opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",
-                       "status",     "limit",    "command"};
+  // A shard may have used its own copy of a config file and another --concurrency.
+  opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",       "status",
+                       "limit",      "command",  "concurrency",     "grounder_config"};
   std::string warning;
   if (check) {
     const std::filesystem::path mp = dirs[0] / "manifest.json";

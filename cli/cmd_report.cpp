@@ -3,7 +3,7 @@
 // report (index.html, report.md, report.json, PNG overlays of qualitative cases when the images
 // are on disk). Part of the groundeval_cli target.
 #include "command.hpp"
-#include "protocol_option.hpp"
+#include "eval_options.hpp"
 
 #include "dataset_spec.hpp"
 #include "grounder_spec.hpp"
@@ -43,7 +43,7 @@ namespace detail_report {
 inline constexpr const char* usage =
     "usage: groundeval report RUN_DIR... --out DIR [--dataset SPEC --split S]\n"
     "                         [--protocol any|merged] [--iou T] [--missing-as-miss]\n"
-    "                         [--title TEXT] [--blank-canvas] [--quiet]\n"
+    "                         [--title TEXT] [--note TEXT]... [--blank-canvas] [--quiet]\n"
     "\n"
     "Evaluates each run directory (its predictions.jsonl) on the data set its manifest names\n"
     "(or --dataset/--split), compares every pair of runs (McNemar, image-level bootstrap,\n"
@@ -55,18 +55,13 @@ inline constexpr const char* usage =
     "  --iou T            hit threshold, IoU >= T (default 0.5)\n"
     "  --missing-as-miss  count phrases a run has no answer for as misses (partial runs)\n"
     "  --title TEXT       the report's title\n"
+    "  --note TEXT        a note printed with the report (repeatable; e.g. where the data or\n"
+    "                     the predictions come from)\n"
     "  --blank-canvas     draw cases whose image is missing on a blank canvas of the image's\n"
     "                     size labelled \"no image available\" (boxes and caption only)\n"
     "  --quiet            print only the report path\n";
 
-inline std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+inline std::string utc_now() { return utc_time("%Y-%m-%d %H:%M UTC"); }
 
 /// Fills the report's view of one evaluated run.
 inline report::run_summary summarize(const evaluation_result& r, std::string name,
@@ -157,15 +152,16 @@ struct loaded_run {
   std::filesystem::path dir;
   std::string name;
   run_manifest manifest;
-  prediction_set predictions;
+  prediction_set predictions;  ///< only the answers the overlays draw
   evaluation_result result;
 };
 
 inline int run(const std::vector<std::string>& args) {
   std::vector<std::filesystem::path> dirs;
-  std::string out, dataset, split, title = "groundeval report", protocol = "any";
-  evaluation_options eopt;
+  std::string out, title = "groundeval report";
+  evaluation_cli_options eo;  // --split defaults to the manifest's
   bool quiet = false, blank_canvas = false;
+  std::vector<std::string> user_notes;
   for (std::size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     auto value = [&] { return option_value("report", args, i); };
@@ -174,18 +170,12 @@ inline int run(const std::vector<std::string>& args) {
       return 0;
     } else if (a == "--out") {
       out = value();
-    } else if (a == "--dataset") {
-      dataset = value();
-    } else if (a == "--split") {
-      split = value();
-    } else if (a == "--protocol") {
-      protocol = value();
-    } else if (a == "--iou") {
-      eopt.iou_threshold = parse_unit_interval("report", a, value());
-    } else if (a == "--missing-as-miss") {
-      eopt.count_missing_as_miss = true;
+    } else if (eo.parse("report", args, i)) {
+      continue;
     } else if (a == "--title") {
       title = value();
+    } else if (a == "--note") {
+      user_notes.push_back(value());
     } else if (a == "--quiet") {
       quiet = true;
     } else if (a == "--blank-canvas") {
@@ -199,7 +189,9 @@ inline int run(const std::vector<std::string>& args) {
   if (dirs.empty() || out.empty())
     throw error(error_kind::config,
                 std::string("report: give one or more run directories and --out DIR\n") + usage);
-  eopt.protocol = parse_protocol("report", protocol);
+  eo.finish("report");
+  const evaluation_options& eopt = eo.eval;
+  const std::string &dataset = eo.dataset, &split = eo.split;
 
   std::vector<loaded_run> runs;
   std::set<std::string> names;
@@ -224,7 +216,7 @@ inline int run(const std::vector<std::string>& args) {
   std::string warning;
   const loaded_dataset data = load_run_dataset(
       runs[0].manifest, (runs[0].dir / "manifest.json").string(), dataset, split, &warning);
-  std::vector<std::string> notes;
+  std::vector<std::string> notes = user_notes;
   if (!warning.empty()) notes.push_back(warning);
   for (std::size_t i = 1; i < runs.size(); ++i) {
     for (const char* k : {"dataset", "split", "selection", "dataset_content_hash"}) {
@@ -241,8 +233,9 @@ inline int run(const std::vector<std::string>& args) {
   }
   for (auto& r : runs) {
     const auto pp = r.dir / "predictions.jsonl";
-    r.predictions = read_predictions(pp.string());
-    r.result = evaluate(data.dataset, r.predictions, eopt);
+    // Streamed: memory does not grow with the file (docs/metrics.md); the few answers the
+    // overlays need are read again below.
+    r.result = evaluate_predictions_file(data.dataset, pp.string(), eopt);
     if (r.result.warnings.missing_phrases > 0)
       notes.push_back(r.name + ": " + std::to_string(r.result.warnings.missing_phrases) +
                       " phrases have no answer and count as misses (a partial run)");
@@ -299,9 +292,16 @@ inline int run(const std::vector<std::string>& args) {
   for (std::size_t i = 0; i < runs.size(); ++i) run_index[runs[i].name] = i;
   std::vector<std::map<std::tuple<std::string, long long, std::size_t>, const query_result*>>
       answers(runs.size());
-  for (std::size_t i = 0; i < runs.size(); ++i)
-    for (const auto& p : runs[i].predictions.phrases)
+  std::set<std::tuple<std::string, long long, std::size_t>> wanted;
+  for (const auto& g : in.cases) wanted.insert({g.image_id, g.sentence_index, g.phrase_index});
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    runs[i].predictions = read_jsonl_predictions_if(
+        (runs[i].dir / "predictions.jsonl").string(), [&](const phrase_prediction_record& p) {
+          return wanted.count({p.image_id, p.sentence_id, p.phrase_index}) > 0;
+        });
+    for (const auto& p : runs[i].predictions.phrases)  // the first record of a phrase wins
       answers[i].emplace(std::tuple{p.image_id, p.sentence_id, p.phrase_index}, &p.result);
+  }
   for (auto& g : in.cases) {
     auto it = by_key.find({g.image_id, g.sentence_index, g.phrase_index});
     if (it == by_key.end()) continue;

@@ -45,7 +45,7 @@ inline constexpr const char* usage =
     "flight, records it and stops. Options:\n"
     "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
     "  --split NAME     train, val or test (default test; flickr30k only)\n"
-    "  --grounder SPEC  see below\n"
+    "  --grounder SPEC  see below; @FILE reads the spec from a config file\n"
     "  --out RUN_DIR    the run directory (created if needed)\n"
     "  --limit N        only the first N sentences (of this shard), in data set order; running\n"
     "                   again with a larger or no limit continues the same run\n"
@@ -63,14 +63,7 @@ inline std::atomic<bool> interrupted{false};
 
 extern "C" inline void on_sigint(int) { interrupted.store(true); }
 
-inline std::string utc_now() {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+inline std::string utc_now() { return utc_time("%Y-%m-%dT%H:%M:%SZ"); }
 
 inline std::string hostname() {
   char buf[256] = {};
@@ -88,8 +81,8 @@ inline std::size_t parse_count(const std::string& option, const std::string& tex
 
 /// The manifest keys that may differ when a run is resumed.
 inline std::vector<std::string> volatile_keys() {
-  return {"start_time", "end_time", "last_start_time", "hostname",    "status",
-          "limit",      "command",  "concurrency",     "server_model"};
+  return {"start_time", "end_time", "last_start_time", "hostname",     "status",
+          "limit",      "command",  "concurrency",     "server_model", "grounder_config"};
 }
 
 inline int run(const std::vector<std::string>& args) {
@@ -143,13 +136,9 @@ inline int run(const std::vector<std::string>& args) {
 
   grounder_spec gspec = parse_grounder_spec(grounder);  // spec errors before loading data
   // Concurrency changes how fast answers come, not which: it is kept out of the run's identity.
-  std::string identity_spec = gspec.kind + (gspec.arg.empty() ? "" : ":" + gspec.arg);
-  {
-    std::string q;
-    for (const auto& [k, v] : gspec.params)
-      if (k != "concurrency") q += (q.empty() ? "?" : "&") + k + "=" + v;
-    identity_spec += q;
-  }
+  // A config file (--grounder @FILE) is recorded as the spec it resolves to, so the same run can
+  // be resumed from either form.
+  const std::string identity_spec = spec_string(gspec, "concurrency");
   if (concurrency) {
     if (gspec.kind != "openai")
       throw error(error_kind::config, "run: --concurrency applies to the openai grounder only (" +
@@ -174,6 +163,7 @@ inline int run(const std::vector<std::string>& args) {
   m["selection"] = selection;
   m["dataset_content_hash"] = dataset_content_hash(data.dataset);
   m["grounder_spec"] = identity_spec;
+  if (!gspec.file.empty()) m["grounder_config"] = gspec.file;
   for (const auto& [k, v] : gspec.params)
     if (k == "concurrency") m["concurrency"] = v;
   {
@@ -216,6 +206,10 @@ inline int run(const std::vector<std::string>& args) {
     cur["limit"] = m["limit"];
     cur["command"] = m["command"];
     if (m.contains("concurrency")) cur["concurrency"] = m["concurrency"];
+    if (m.contains("grounder_config"))
+      cur["grounder_config"] = m["grounder_config"];
+    else
+      cur.erase("grounder_config");
     cur["status"] = "running";
     rd.update_manifest(cur);
   }

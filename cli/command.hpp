@@ -6,6 +6,7 @@
 #include <groundeval/error.hpp>
 
 #include <cstddef>
+#include <ctime>
 #include <exception>
 #include <functional>
 #include <map>
@@ -58,6 +59,16 @@ inline std::optional<unsigned long long> parse_non_negative(const std::string& t
   }
   if (pos != text.size()) return std::nullopt;
   return v;
+}
+
+/// The current time in UTC, formatted by strftime(3) `format` (at most 63 characters).
+inline std::string utc_time(const char* format) {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[64];
+  const std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
 }
 
 /// `text` as a number in [0, 1] (an IoU threshold); a config error naming the option otherwise.

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -52,16 +53,45 @@ inline std::string join(const std::vector<std::string>& v) {
   return s;
 }
 
-[[noreturn]] inline void fail(const grounder_spec& s, const std::string& what) {
+/// The line of `key` in the spec's config file (0 when unknown or not from a file).
+inline std::size_t line_of(const grounder_spec& s, std::string_view key) {
+  for (const auto& [k, n] : s.lines)
+    if (k == key) return n;
+  return 0;
+}
+
+/// A config error about spec `s`: "--grounder: 'SPEC': what" on the command line,
+/// "FILE:LINE: what" (the line of `key`) for a config file.
+[[noreturn]] inline void fail(const grounder_spec& s, const std::string& what,
+                              std::string_view key = {}) {
+  if (!s.file.empty())
+    throw error(error_kind::config, s.file, key.empty() ? 0 : line_of(s, key), what);
   throw error(error_kind::config, "--grounder", 0, "'" + s.text + "': " + what);
 }
 
-/// Rejects keys outside `valid`, naming the valid ones.
+/// Rejects keys outside `valid`, naming the valid ones (in a config file, with `grounder` and the
+/// kind's argument key).
 inline void check_keys(const grounder_spec& s, const std::vector<std::string>& valid) {
+  std::vector<std::string> shown;
+  if (!s.file.empty()) {
+    shown.emplace_back("grounder");
+    if (std::string a = grounder_arg_key(s.kind); !a.empty()) shown.push_back(std::move(a));
+  }
+  shown.insert(shown.end(), valid.begin(), valid.end());
   for (const auto& [k, v] : s.params)
     if (std::find(valid.begin(), valid.end(), k) == valid.end())
-      fail(s, "unknown key '" + k + "' for " + s.kind +
-                  " (valid keys: " + (valid.empty() ? std::string("none") : join(valid)) + ")");
+      fail(s,
+           "unknown key '" + k + "' for " + s.kind +
+               " (valid keys: " + (shown.empty() ? std::string("none") : join(shown)) + ")",
+           k);
+}
+
+/// "needs ARG": the command-line form or, in a config file, the key.
+[[noreturn]] inline void need_arg(const grounder_spec& s, const std::string& what,
+                                  const std::string& cmdline_example) {
+  if (!s.file.empty())
+    fail(s, s.kind + " needs " + what + ": a line '" + grounder_arg_key(s.kind) + " = ...'");
+  fail(s, s.kind + " needs " + what + ": " + cmdline_example);
 }
 
 inline const std::string* param(const grounder_spec& s, std::string_view key) {
@@ -80,21 +110,21 @@ inline double parse_double(const grounder_spec& s, const std::string& what,
     pos = 0;
   }
   if (text.empty() || pos != text.size() || !std::isfinite(v))
-    fail(s, what + " '" + text + "' is not a number");
+    fail(s, what + " '" + text + "' is not a number", what);
   return v;
 }
 
 inline unsigned long long parse_unsigned(const grounder_spec& s, const std::string& what,
                                          const std::string& text) {
   const auto v = parse_non_negative(text);
-  if (!v) fail(s, what + " '" + text + "' is not a non-negative integer");
+  if (!v) fail(s, what + " '" + text + "' is not a non-negative integer", what);
   return *v;
 }
 
 inline bool parse_bool(const grounder_spec& s, const std::string& what, const std::string& text) {
   if (text == "true" || text == "1" || text == "yes") return true;
   if (text == "false" || text == "0" || text == "no") return false;
-  fail(s, what + " '" + text + "' must be true or false");
+  fail(s, what + " '" + text + "' must be true or false", what);
 }
 
 /// Wraps a baseline grounder model of Grounder.
@@ -117,19 +147,30 @@ class wrapped_grounder final : public spec_grounder {
 };
 
 /// Replays a predictions file (JSON Lines or MDETR JSON): each query gets the recorded answer of
-/// its (image, sentence index, phrase index); a query without one gets status error.
+/// its (image, sentence index, phrase index); a query without one gets status error. JSON Lines
+/// are indexed by byte offset and each record is read again when its query comes, so memory does
+/// not grow with the number of boxes in the file; an MDETR JSON list (one JSON document) is held.
 class replay_grounder final : public spec_grounder {
  public:
   explicit replay_grounder(std::string file) : m_file(std::move(file)) {
-    const prediction_set p = read_predictions(m_file);
-    for (const auto& r : p.phrases) {
-      auto [it, fresh] =
-          m_jsonl.emplace(std::tuple{r.image_id, r.sentence_id, r.phrase_index}, r.result);
-      if (!fresh) ++m_duplicates;  // the first record wins, as in the evaluator
+    if (detect_predictions_format(m_file) == predictions_format::jsonl) {
+      std::ifstream f(m_file, std::ios::binary);
+      if (!f) throw error(error_kind::io, m_file, 0, "cannot open the file");
+      jsonl_prediction_reader reader(f, m_file);
+      phrase_prediction_record r;
+      while (reader.next(r)) {
+        ++m_records;
+        auto [it, fresh] =
+            m_jsonl.emplace(std::tuple{r.image_id, r.sentence_id, r.phrase_index}, reader.offset());
+        if (!fresh) ++m_duplicates;  // the first record wins, as in the evaluator
+      }
+      m_in.open(m_file, std::ios::binary);
+      return;
     }
+    const prediction_set p = read_mdetr_predictions(m_file);
     for (const auto& s : p.sentences)
       m_mdetr.emplace(s.image_id + "_" + s.sentence_id, s.boxes);  // first wins
-    m_records = p.phrases.size() + p.sentences.size();
+    m_records = p.sentences.size();
   }
   std::string name() const override { return "predictions"; }
   std::string describe() const override {
@@ -147,7 +188,7 @@ class replay_grounder final : public spec_grounder {
         if (auto it =
                 m_jsonl.find(std::tuple{s.image_id, static_cast<long long>(s.sentence_index), pi});
             it != m_jsonl.end()) {
-          res[i] = it->second;
+          res[i] = read_record_at(it->second);
           continue;
         }
         auto mt = m_mdetr.find(s.image_id + "_" + std::to_string(s.sentence_index));
@@ -173,8 +214,22 @@ class replay_grounder final : public spec_grounder {
   }
 
  private:
+  /// The answer of the record whose line starts at byte `offset` (read and checked once already).
+  query_result read_record_at(std::uint64_t offset) {
+    m_in.clear();
+    m_in.seekg(static_cast<std::streamoff>(offset));
+    jsonl_prediction_reader reader(m_in, m_file);
+    phrase_prediction_record r;
+    if (!m_in || !reader.next(r))
+      throw error(error_kind::io, m_file, 0,
+                  "cannot read the record at byte " + std::to_string(offset) +
+                      " again (was the file changed during the run?)");
+    return std::move(r.result);
+  }
+
   std::string m_file;
-  std::map<std::tuple<std::string, long long, std::size_t>, query_result> m_jsonl;
+  std::ifstream m_in;
+  std::map<std::tuple<std::string, long long, std::size_t>, std::uint64_t> m_jsonl;  // -> offset
   std::unordered_map<std::string, std::vector<std::vector<scored_box>>> m_mdetr;
   std::size_t m_records = 0, m_duplicates = 0;
 };
@@ -260,8 +315,94 @@ class npy_spec_grounder final : public spec_grounder {
 
 }  // namespace detail_grounder
 
+std::string grounder_arg_key(const std::string& kind) {
+  if (kind == "center") return "fraction";
+  if (kind == "random") return "seed";
+  if (kind == "oracle") return "proposals";
+  if (kind == "predictions") return "file";
+  if (kind == "openai") return "url";
+  if (kind == "npy-detector") return "manifest";
+  return {};
+}
+
+std::string spec_string(const grounder_spec& spec, const std::string& skip_key) {
+  std::string out = spec.kind + (spec.arg.empty() ? "" : ":" + spec.arg);
+  // Keys sorted: the order they were given in (command line or file) does not change the spec.
+  auto params = spec.params;
+  std::sort(params.begin(), params.end());
+  std::string q;
+  for (const auto& [k, v] : params)
+    if (k != skip_key) q += (q.empty() ? "?" : "&") + k + "=" + v;
+  return out + q;
+}
+
+grounder_spec read_grounder_config(const std::string& file) {
+  using namespace detail_grounder;
+  std::ifstream f(file, std::ios::binary);
+  if (!f) throw error(error_kind::io, file, 0, "cannot open the grounder config file");
+  grounder_spec s;
+  s.text = "@" + file;
+  s.file = file;
+  auto trim = [](std::string t) {
+    const auto b = t.find_first_not_of(" \t");
+    if (b == std::string::npos) return std::string();
+    const auto e = t.find_last_not_of(" \t");
+    return t.substr(b, e - b + 1);
+  };
+  std::vector<std::pair<std::string, std::string>> items;
+  std::string line;
+  std::size_t n = 0, kind_line = 0;
+  while (std::getline(f, line)) {
+    ++n;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    const std::string t = trim(line);
+    if (t.empty() || t[0] == '#') continue;
+    const std::size_t eq = t.find('=');
+    if (eq == std::string::npos)
+      throw error(error_kind::config, file, n, "expected KEY = VALUE, got '" + t + "'");
+    const std::string key = trim(t.substr(0, eq));
+    std::string value = trim(t.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"')
+      value = value.substr(1, value.size() - 2);
+    if (key.empty() || !std::all_of(key.begin(), key.end(), [](char c) {
+          return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+        }))
+      throw error(error_kind::config, file, n,
+                  "'" + key + "' is not a key (lower-case letters, digits and '_')");
+    if (const std::size_t first = line_of(s, key))
+      throw error(error_kind::config, file, n,
+                  "key '" + key + "' given twice (first on line " + std::to_string(first) + ")");
+    s.lines.emplace_back(key, n);
+    if (key == "grounder") {
+      s.kind = value;
+      kind_line = n;
+    } else {
+      items.emplace_back(key, std::move(value));
+    }
+  }
+  if (f.bad()) throw error(error_kind::io, file, 0, "read error");
+  if (kind_line == 0)
+    throw error(error_kind::config, file, 0,
+                "no 'grounder = KIND' line (valid kinds: " + join(known_kinds()) + ")");
+  if (std::find(known_kinds().begin(), known_kinds().end(), s.kind) == known_kinds().end())
+    throw error(error_kind::config, file, kind_line,
+                "unknown grounder '" + s.kind + "' (valid: " + join(known_kinds()) + ")");
+  const std::string arg_key = grounder_arg_key(s.kind);
+  for (auto& [k, v] : items) {
+    if (!arg_key.empty() && k == arg_key)
+      s.arg = std::move(v);
+    else
+      s.params.emplace_back(k, std::move(v));
+  }
+  return s;
+}
+
 grounder_spec parse_grounder_spec(const std::string& text) {
   using namespace detail_grounder;
+  if (!text.empty() && text[0] == '@') {
+    if (text.size() == 1) throw error(error_kind::config, "--grounder: '@' needs a file: @FILE");
+    return read_grounder_config(text.substr(1));
+  }
   grounder_spec s;
   s.text = text;
   const std::size_t q = text.find('?');
@@ -302,7 +443,7 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
     check_keys(s, {});
     center_prior_grounder g;
     if (!s.arg.empty()) g.fraction = parse_double(s, "fraction", s.arg);
-    if (!(g.fraction > 0 && g.fraction <= 1)) fail(s, "the fraction must be in (0, 1]");
+    if (!(g.fraction > 0 && g.fraction <= 1)) fail(s, "the fraction must be in (0, 1]", "fraction");
     return std::make_unique<wrapped_grounder<center_prior_grounder>>(g);
   }
   if (s.kind == "random") {
@@ -311,13 +452,14 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
     if (!s.arg.empty()) g.seed = parse_unsigned(s, "seed", s.arg);
     if (auto v = param(s, "boxes")) {
       g.boxes_per_query = static_cast<std::size_t>(parse_unsigned(s, "boxes", *v));
-      if (g.boxes_per_query < 1 || g.boxes_per_query > 1000) fail(s, "boxes must be in 1..1000");
+      if (g.boxes_per_query < 1 || g.boxes_per_query > 1000)
+        fail(s, "boxes must be in 1..1000", "boxes");
     }
     return std::make_unique<wrapped_grounder<random_grounder>>(g);
   }
   if (s.kind == "oracle") {
     check_keys(s, {"merged"});
-    if (s.arg.empty()) fail(s, "oracle needs a proposals file: oracle:PROPOSALS.json");
+    if (s.arg.empty()) need_arg(s, "a proposals file", "oracle:PROPOSALS.json");
     bool merged = false;
     if (auto v = param(s, "merged")) merged = parse_bool(s, "merged", *v);
     return std::make_unique<wrapped_grounder<oracle_grounder>>(
@@ -325,7 +467,7 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
   }
   if (s.kind == "predictions") {
     check_keys(s, {});
-    if (s.arg.empty()) fail(s, "predictions needs a file: predictions:FILE");
+    if (s.arg.empty()) need_arg(s, "a file", "predictions:FILE");
     return std::make_unique<replay_grounder>(s.arg);
   }
   if (s.kind == "openai") {
@@ -343,14 +485,14 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
     try {
       for (const auto k : geometry_keys(family)) geo_keys.emplace_back(k);
     } catch (const error& e) {
-      fail(s, e.what());
+      fail(s, e.what(), "family");
     }
     all_keys.insert(all_keys.end(), geo_keys.begin(), geo_keys.end());
     check_keys(s, all_keys);
     openai_config c;
     for (const auto& k : geo_keys)
       if (const std::string* x = param(s, k)) c.geometry_options.emplace_back(k, *x);
-    if (s.arg.empty()) fail(s, "openai needs the server URL: openai:http://HOST:PORT/v1?model=M");
+    if (s.arg.empty()) need_arg(s, "the server URL", "openai:http://HOST:PORT/v1?model=M");
     c.base_url = s.arg;
     auto v = [&](const char* k) { return param(s, k); };
     if (auto x = v("model")) c.model = *x;
@@ -383,15 +525,14 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
   if (s.kind == "npy-detector") {
 #ifdef GROUNDEVAL_CLI_HAVE_NPY
     check_keys(s, {"preset"});
-    if (s.arg.empty())
-      fail(s, "npy-detector needs the dump manifest: npy-detector:MANIFEST?preset=glip");
+    if (s.arg.empty()) need_arg(s, "the dump manifest", "npy-detector:MANIFEST?preset=glip");
     const std::string* preset = param(s, "preset");
     if (!preset) fail(s, "preset=mdetr|glip|grounding-dino is required");
     postprocess_options o;
     try {
       o = postprocess_preset(*preset);
     } catch (const error& e) {
-      fail(s, e.what());
+      fail(s, e.what(), "preset");
     }
     return std::make_unique<npy_spec_grounder>(s.arg, std::move(o));
 #else
@@ -422,7 +563,15 @@ const char* grounder_spec_help() {
          "                                   an OpenAI-compatible server (vLLM, SGLang, ...)\n"
          "  npy-detector:MANIFEST?preset=mdetr|glip|grounding-dino\n"
          "                                   replay raw detector dumps (.npy/.npz) through a "
-         "preset\n";
+         "preset\n"
+         "  @FILE                            the same from a config file, one KEY = VALUE per "
+         "line:\n"
+         "                                   grounder = KIND, the argument as url (openai), file\n"
+         "                                   (predictions), proposals (oracle), manifest "
+         "(npy-detector),\n"
+         "                                   fraction (center) or seed (random), then the keys "
+         "above;\n"
+         "                                   '#' starts a comment line (docs/runner.md)\n";
 }
 
 std::string hex64(std::uint64_t v) {

@@ -21,16 +21,36 @@
 
 namespace groundeval::cli {
 
-/// A parsed grounder spec: KIND[:ARG][?KEY=VALUE&KEY=VALUE...].
+/// A parsed grounder spec: KIND[:ARG][?KEY=VALUE&KEY=VALUE...], or the same read from a config
+/// file (`--grounder @FILE`, lines `KEY = VALUE`; see read_grounder_config).
 struct grounder_spec {
-  std::string text;  ///< as given
+  std::string text;  ///< as given ("@FILE" for a config file)
   std::string kind;
   std::string arg;  ///< after the first ':' up to the first '?' (may be empty)
   std::vector<std::pair<std::string, std::string>> params;
+  std::string file;  ///< the config file it was read from (empty: the command line)
+  std::vector<std::pair<std::string, std::size_t>> lines;  ///< key -> line in `file`
 };
 
 /// Splits a spec; a config error naming the spec when it is malformed or the kind is unknown.
+/// "@FILE" reads a config file (read_grounder_config).
 grounder_spec parse_grounder_spec(const std::string& text);
+
+/// Reads a grounder config file: one `KEY = VALUE` per line (blank lines and lines starting with
+/// '#' are skipped; spaces around KEY and VALUE are dropped, and one pair of double quotes around
+/// VALUE), `grounder = KIND` naming the kind and the kind's argument under its own name
+/// (grounder_arg_key): `url` for openai, `file` for predictions, `proposals` for oracle,
+/// `manifest` for npy-detector, `fraction` for center, `seed` for random. Every other key is a
+/// spec key, checked by make_grounder exactly as on the command line. Errors name FILE:LINE.
+grounder_spec read_grounder_config(const std::string& file);
+
+/// The config-file key holding the argument of grounder `kind` (empty when it takes none).
+std::string grounder_arg_key(const std::string& kind);
+
+/// The spec as one command-line string, KIND[:ARG][?K=V&...] with the keys sorted, leaving out
+/// `skip_key`; what run manifests record (values holding '&' do not round-trip through the
+/// command line).
+std::string spec_string(const grounder_spec& spec, const std::string& skip_key = {});
 
 /// One grounding request of the runner with the sample it comes from (for replay grounders,
 /// which look answers up by image, sentence index and phrase index).

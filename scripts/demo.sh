@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The main job on bundled and generated data, with no network: installs missing packages, builds
-# into build/, runs the examples, then the command-line tool end to end on a small SYNTHETIC data
-# set in the exact Flickr30k Entities format (scripts/generate_flickr30k.py) with SYNTHETIC
-# predictions (scripts/generate_predictions.py): statistics, evaluation, a paired comparison, then
-# `groundeval demo` (baseline runs, a replayed predictions file and the HTML report).
+# into build/, runs the examples, then the command-line tool end to end: statistics, evaluation and
+# a paired comparison on a small SYNTHETIC data set in the exact Flickr30k Entities format
+# (scripts/generate_flickr30k.py) with SYNTHETIC predictions (scripts/generate_predictions.py),
+# then `groundeval demo`: baseline runs and a replay of SYNTHETIC predictions over the six bundled
+# photographs with hand-made annotations (data/demo-photos), and the HTML report.
 # Nothing here is a real model's output. Output folder: ./groundeval-demo (or $1).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +34,6 @@ build/bin/groundeval evaluate --dataset "flickr30k:$data" --split test \
 echo "== groundeval compare"
 build/bin/groundeval compare "$out/synthetic_a.jsonl" "$out/synthetic_b.jsonl" \
   --dataset "flickr30k:$data" --split test --json "$out/compare.json" | head -40
-echo "== groundeval demo: baselines + a replay of synthetic_a.jsonl via run, then report"
+echo "== groundeval demo: baselines + a SYNTHETIC replay on the bundled photographs, then report"
 build/bin/groundeval demo --out "$out"
 echo "== done: reports in $out/ (HTML report: $out/report/index.html)"

@@ -3,10 +3,12 @@
 # Opens a groundeval HTML report in headless Chromium, takes a screenshot and checks that it is not
 # blank (decoded with python3's zlib; no extra Python packages).
 #
-# Usage: scripts/screenshot_report.sh [REPORT_DIR [OUT_PNG]]
+# Usage: scripts/screenshot_report.sh [REPORT_DIR [OUT_PNG [HEIGHT]]]
 #   REPORT_DIR  a directory holding index.html; default: a synthetic sample report written by the
 #               test_report_png test (built in $BUILD_DIR, default ./build).
 #   OUT_PNG     where to write the screenshot; default: REPORT_DIR/screenshot.png.
+#   HEIGHT      the window height in pixels (the width is 1280); default 2000. docs/demo-report.png
+#               is `scripts/screenshot_report.sh groundeval-demo/report docs/demo-report.png 2500`.
 # Needs the Debian package chromium (scripts/setup-deps.sh installs it, via extra-packages.txt).
 set -euo pipefail
 
@@ -20,6 +22,8 @@ if [[ -z "$report" ]]; then
 fi
 [[ -f "$report/index.html" ]] || { echo "screenshot_report: no $report/index.html" >&2; exit 1; }
 out="${2:-$report/screenshot.png}"
+height="${3:-2000}"
+[[ "$height" =~ ^[0-9]+$ ]] || { echo "screenshot_report: HEIGHT must be a number of pixels" >&2; exit 1; }
 
 browser="$(command -v chromium || command -v chromium-browser || true)"
 [[ -n "$browser" ]] || { echo "screenshot_report: chromium not found (apt-get install chromium)" >&2; exit 1; }
@@ -31,7 +35,7 @@ trap 'rm -rf "$profile"' EXIT
 start=$(date +%s.%N)
 timeout 120 "$browser" --headless "${sandbox[@]}" --disable-gpu --hide-scrollbars \
   --disable-background-networking --no-first-run --user-data-dir="$profile" \
-  --window-size=1280,2000 --screenshot="$out" "file://$(cd "$report" && pwd)/index.html" \
+  --window-size=1280,"$height" --screenshot="$out" "file://$(cd "$report" && pwd)/index.html" \
   >/dev/null 2>&1
 end=$(date +%s.%N)
 [[ -s "$out" ]] || { echo "screenshot_report: Chromium wrote no screenshot" >&2; exit 1; }

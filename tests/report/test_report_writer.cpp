@@ -17,6 +17,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include <unistd.h>
 
@@ -247,6 +248,59 @@ TEST_CASE("the CDF grid and the charts", "[report]") {
   CHECK(shortened.find("width=\"258.0\"") == std::string::npos);  // wider than the minimum
   const std::string cdf = svg_cdf_chart("t", "x", {{"r", rgb{}, {0.2, 0.8}}});
   CHECK(count(cdf, "<polyline") == 1);
+}
+
+/// The number in attribute `name="..."` of the first tag of `svg` (the <svg> element).
+double svg_attribute(const std::string& svg, const std::string& name) {
+  const auto at = svg.find(" " + name + "=\"");
+  REQUIRE(at != std::string::npos);
+  return std::stod(svg.substr(at + name.size() + 3));
+}
+
+TEST_CASE("chart legends wrap and stay inside the chart", "[report]") {
+  // Eight runs with 30-character names: one row would be about 1900 px wide.
+  std::vector<chart_series> many;
+  for (int i = 0; i < 8; ++i)
+    many.push_back({std::string(29, 'a') + static_cast<char>('0' + i), rgb{}, {0.5, 0.25, 0.75}});
+  for (const std::string& svg :
+       {svg_bar_chart("t", {"small", "medium", "large"}, many), svg_cdf_chart("t", "x", many)}) {
+    const double width = svg_attribute(svg, "width");
+    CHECK(width <= 48 + report::detail::svg_legend_max_width + 20 + 1);
+    // Every legend entry (swatch at x, text up to x + its estimated width) lies inside the chart.
+    std::size_t entries = 0, rows = 0;
+    double last_y = -1;
+    for (auto at = svg.find("<rect x=\""); at != std::string::npos;
+         at = svg.find("<rect x=\"", at + 1)) {
+      if (svg.compare(svg.find(" width=\"", at), 13, " width=\"10\" h") != 0) continue;
+      const double x = std::stod(svg.substr(at + 9));
+      const double y = std::stod(svg.substr(svg.find(" y=\"", at) + 4));
+      if (y != last_y) ++rows;
+      last_y = y;
+      if (entries < many.size())
+        CHECK(x + report::detail::svg_legend_entry_width(many[entries]) <= width);
+      ++entries;
+    }
+    CHECK(entries == many.size());
+    CHECK(rows == 4);  // 234 px per entry: two per 640 px row
+  }
+  // A single short legend keeps the chart at its plot width, in one row.
+  const chart_series r{"r", rgb{}, {}};
+  const auto one = report::detail::svg_legend_layout({r}, 240);
+  CHECK(one.rows == 1);
+  CHECK(one.width == report::detail::svg_legend_entry_width(r));
+}
+
+TEST_CASE("the runs table names a shared data set once", "[report]") {
+  auto in = sample_report();
+  std::string h = render_html(in);
+  CHECK(h.find("<p>Data set: flickr30k:val &lt;i&gt;</p>") != std::string::npos);
+  CHECK(h.find("<th class=\"l\">Data set</th>") == std::string::npos);
+  CHECK(h.find("<th>Format failures</th>") != std::string::npos);
+  in.runs[1].dataset = "flickr30k:test";
+  h = render_html(in);
+  CHECK(h.find("<p>Data set:") == std::string::npos);
+  CHECK(h.find("<th class=\"l\">Data set</th>") != std::string::npos);
+  CHECK(h.find(">flickr30k:test</td>") != std::string::npos);
 }
 
 TEST_CASE("validation of names and overlay paths", "[report]") {

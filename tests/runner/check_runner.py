@@ -4,8 +4,9 @@
 usage: check_runner.py CASE GROUNDEVAL_BINARY WORK_DIR
 
 Each case writes its own tiny SYNTHETIC data set in the Flickr30k Entities format (made-up
-image ids and boxes, no images unless the case draws overlays) under WORK_DIR/CASE and exits
-non-zero with a message when a check fails. Standard library only.
+image ids and boxes, no images unless the case draws overlays) under WORK_DIR/CASE, except the
+demo cases, which use the bundled photographs (data/demo-photos), and exits non-zero with a
+message when a check fails. Standard library only.
 """
 import json
 import os
@@ -378,27 +379,130 @@ def case_report(b, w):
 def case_demo(b, w):
     out = os.path.join(w, "demo")
     p = ge(b, "demo", "--out", out)
-    for s in ("SYNTHETIC", "whole-image", "center", "random", "report/index.html"):
+    for s in ("SYNTHETIC", "real photographs", "annotated by hand", "whole-image", "center",
+              "random", "synthetic-replay", "report/index.html"):
         if s not in p.stdout:
             fail("demo output lacks %r:\n%s" % (s, p.stdout))
     if not os.path.exists(os.path.join(out, "report", "index.html")):
         fail("the demo wrote no report")
+    # The bundled photographs: images on disk for every annotated image, with recorded licences.
+    photos = os.path.join(out, "photos")
+    ids = [l.strip() for l in open(os.path.join(photos, "test.txt")) if l.strip()]
+    if len(ids) < 6:
+        fail("the demo data set has %d images" % len(ids))
+    for iid in ids:
+        jpg = os.path.join(photos, "flickr30k-images", iid + ".jpg")
+        if not os.path.exists(jpg) or open(jpg, "rb").read(2) != b"\xff\xd8":
+            fail("no JPEG image for %s in the demo data" % iid)
+        if os.path.getsize(jpg) > 120 * 1024:
+            fail("%s is %d bytes (the demo images are kept small)" % (jpg, os.path.getsize(jpg)))
+    readme = open(os.path.join(photos, "README.md")).read()
+    for iid in ids:
+        if "| %s |" % iid not in readme:
+            fail("data/demo-photos/README.md records no licence for %s" % iid)
+    if "not part of flickr30k entities" not in readme.lower():
+        fail("the demo data README does not say the annotations are not Flickr30k Entities'")
+    # The replayed predictions say they are synthetic, record by record, and in the report.
+    replay = os.path.join(out, "synthetic-replay.jsonl")
+    recs = [json.loads(l) for l in open(replay) if l.strip()]
+    if not recs or any("SYNTHETIC" not in r.get("raw_text", "") for r in recs):
+        fail("synthetic-replay.jsonl records do not all say SYNTHETIC")
+    j1 = json.load(open(os.path.join(out, "report", "report.json")))
+    names = [r["name"] for r in j1["runs"]]
+    if names != ["whole-image", "center", "random", "synthetic-replay"]:
+        fail("demo runs: %s" % names)
+    html = open(os.path.join(out, "report", "index.html")).read()
+    if "SYNTHETIC predictions" not in html or "no number here is a real model" not in html:
+        fail("the demo report does not say the replay is synthetic")
+    # The replay (perturbed ground truth) beats the baselines at R@1, the baselines do not reach it.
+    r1 = {r["name"]: r["overall"]["recall_at_1"] for r in j1["runs"]}
+    if not r1["synthetic-replay"] > max(r1["whole-image"], r1["center"], r1["random"]):
+        fail("unexpected demo R@1: %s" % r1)
     font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
     if os.path.exists(font):
         cases = os.path.join(out, "report", "cases")
         if not os.path.isdir(cases) or not os.listdir(cases):
             fail("the demo drew no overlays:\n" + p.stdout)
-        if "SYNTHETIC scene images" not in p.stdout or "no image available" in p.stdout:
-            fail("the demo did not draw its synthetic scene images:\n" + p.stdout)
-        scenes = os.path.join(out, "synthetic-mini", "flickr30k-images")
-        if not os.path.isdir(scenes) or not any(f.endswith(".jpg") for f in os.listdir(scenes)):
-            fail("no scene images in " + scenes)
+        if "blank canvas" in html or "without an overlay" in html:
+            fail("the demo report has cases without their photograph")
     # Run twice: the same numbers (nothing random about it).
-    first = open(os.path.join(out, "report", "report.json")).read()
     ge(b, "demo", "--out", out)
-    j1, j2 = json.loads(first), json.load(open(os.path.join(out, "report", "report.json")))
+    j2 = json.load(open(os.path.join(out, "report", "report.json")))
     if [r["overall"] for r in j1["runs"]] != [r["overall"] for r in j2["runs"]]:
         fail("the demo's numbers changed between two runs")
+
+
+def case_config(b, w):
+    """--grounder @FILE: the same spec vocabulary as the command line, errors with FILE:LINE."""
+    root = os.path.join(w, "data")
+    write_dataset(root, images=4)
+    spec = "flickr30k:" + root
+
+    def conf(name, text):
+        path = os.path.join(w, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    good = conf("random.conf", "# a comment\n\ngrounder = random\n  seed = 3   \nboxes=4\n")
+    a, c = os.path.join(w, "cmdline"), os.path.join(w, "file")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", a, "--quiet")
+    ge(b, "run", "--dataset", spec, "--grounder", "@" + good, "--out", c, "--quiet", "--limit", "3")
+    m = json.load(open(os.path.join(c, "manifest.json")))
+    if m.get("grounder_spec") != "random:3?boxes=4" or m.get("grounder_config") != good:
+        fail("manifest of a config-file run: %s" % m)
+    # Resuming the file's run from the equivalent command line is the same run.
+    p = ge(b, "run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", c)
+    if "already recorded" not in p.stderr + p.stdout:
+        fail("the command-line form did not resume the config-file run:\n" + p.stderr)
+    same_records(os.path.join(a, "predictions.jsonl"), os.path.join(c, "predictions.jsonl"))
+    if "grounder_config" in json.load(open(os.path.join(c, "manifest.json"))):
+        fail("grounder_config kept after resuming from the command line")
+    # Keys in another order are the same spec (the manifest sorts them).
+    g2 = conf("random2.conf", "boxes = 4\ngrounder = random\nseed = 3\n")
+    p = ge(b, "run", "--dataset", spec, "--grounder", "@" + g2, "--out", c)
+    if "0 queries run now" not in p.stdout:
+        fail("the same spec with keys in another order did not resume:\n" + p.stdout + p.stderr)
+    # Values are literal: '&', '=' and '#' inside a value reach the grounder (here the replay
+    # file name), and quotes keep outer spaces.
+    odd = os.path.join(w, "a&b=c #1.jsonl")
+    shutil.copy(os.path.join(a, "predictions.jsonl"), odd)
+    rep = conf("replay.conf", 'grounder = predictions\nfile = "%s"\n' % odd)
+    r = os.path.join(w, "replay")
+    ge(b, "run", "--dataset", spec, "--grounder", "@" + rep, "--out", r, "--quiet")
+    if len(records(os.path.join(r, "predictions.jsonl"))) != len(records(odd)):
+        fail("replay through a config file lost records")
+    # Errors name the file and the line.
+    out = os.path.join(w, "bad")
+    cases = [
+        ("grounder = random\nseed = 1\nbox = 3\n", ":3: unknown key 'box' for random",
+         "valid keys: grounder, seed, boxes"),
+        ("grounder = random\nboxes = 2\nboxes = 3\n", ":3: key 'boxes' given twice",
+         "first on line 2"),
+        ("grounder = center\nverbose\n", ":2: expected KEY = VALUE", "verbose"),
+        ("grounder = center\nfraction = big\n", ":2: fraction 'big' is not a number", ""),
+        ("grounder = center\n\nfraction = 1.5\n", ":3: the fraction must be in (0, 1]", ""),
+        ("seed = 1\n", "no 'grounder = KIND' line", "whole-image, center, random"),
+        ("# x\ngrounder = nonsense\n", ":2: unknown grounder 'nonsense'", "npy-detector"),
+        ("grounder = openai\nurl = http://127.0.0.1:9/v1\nmodel = m\ntempo = 1\n",
+         ":4: unknown key 'tempo' for openai", "temperature"),
+        ("grounder = openai\nurl = http://127.0.0.1:9/v1\nmodel = m\nfamily = qwen2.5-vl\n"
+         "frame = padded\n", ":5: unknown key 'frame'", "min_pixels, max_pixels"),
+        ("grounder = oracle\n", "oracle needs a proposals file", "proposals = ..."),
+        ("grounder = npy-detector\nmanifest = x.txt\npreset = foo\n", ":3:",
+         "mdetr, glip, grounding-dino"),
+    ]
+    for n, (text, want, also) in enumerate(cases):
+        f = conf("bad%d.conf" % n, text)
+        p = ge(b, "run", "--dataset", spec, "--grounder", "@" + f, "--out", out, expect=1)
+        if f + want not in p.stderr and (want.startswith(":") or want not in p.stderr):
+            fail("config error %d: expected %r in:\n%s" % (n, f + want, p.stderr))
+        if also not in p.stderr:
+            fail("config error %d: expected %r in:\n%s" % (n, also, p.stderr))
+    p = ge(b, "run", "--dataset", spec, "--grounder", "@" + os.path.join(w, "missing.conf"),
+           "--out", out, expect=1)
+    if "missing.conf" not in p.stderr or "cannot open" not in p.stderr:
+        fail("missing config file message: " + p.stderr)
 
 
 def case_screenshot(b, w):
@@ -421,7 +525,7 @@ def main():
     shutil.rmtree(w, ignore_errors=True)
     os.makedirs(w)
     {"run_resume": case_run_resume, "shard_merge": case_shard_merge,
-     "unknown_key": case_unknown_key,
+     "unknown_key": case_unknown_key, "config": case_config,
      "replay_oracle": case_replay_oracle, "sigint": case_sigint,
      "screenshot": case_screenshot, "report": case_report, "demo": case_demo}[case](binary, w)
     print("ok: " + case)

@@ -67,17 +67,55 @@ inline std::string svg_shorten(std::string_view s, std::size_t max) {
   return std::string(s.substr(0, i)) + "\xE2\x80\xA6";
 }
 
-inline void svg_legend(std::string& s, const std::vector<chart_series>& series, double x0,
-                       double y) {
-  double x = x0;
+/// Width of one legend entry: swatch, name (at most 40 characters at about 7 px each), gap.
+inline double svg_legend_entry_width(const chart_series& se) {
+  return 24 + 7.0 * static_cast<double>(std::min<std::size_t>(svg_chars(se.name), 40));
+}
+
+/// The legend's extent when its entries are wrapped into rows at most `max_width` wide: the
+/// widest row and the number of rows (at least 1).
+struct svg_legend_extent {
+  double width = 0;
+  int rows = 1;
+};
+
+inline svg_legend_extent svg_legend_layout(const std::vector<chart_series>& series,
+                                           double max_width) {
+  svg_legend_extent e;
+  double x = 0;
   for (const auto& se : series) {
-    s += "<rect x=\"" + svg_num(x) + "\" y=\"" + svg_num(y - 9) +
+    const double w = svg_legend_entry_width(se);
+    if (x > 0 && x + w > max_width) {
+      ++e.rows;
+      x = 0;
+    }
+    x += w;
+    e.width = std::max(e.width, x);
+  }
+  return e;
+}
+
+/// Draws the legend from (x0, y), wrapping at `max_width` exactly as svg_legend_layout; rows are
+/// 16 px apart. Names longer than 40 characters are shortened (the full name on hover).
+inline void svg_legend(std::string& s, const std::vector<chart_series>& series, double x0, double y,
+                       double max_width) {
+  double x = 0;
+  for (const auto& se : series) {
+    const double w = svg_legend_entry_width(se);
+    if (x > 0 && x + w > max_width) {
+      y += 16;
+      x = 0;
+    }
+    s += "<rect x=\"" + svg_num(x0 + x) + "\" y=\"" + svg_num(y - 9) +
          "\" width=\"10\" height=\"10\" fill=\"" + to_hex(se.color) + "\"/>";
-    s += "<text x=\"" + svg_num(x + 14) + "\" y=\"" + svg_num(y) + "\">" + html_escape(se.name) +
-         "</text>";
-    x += 24 + 7.0 * static_cast<double>(std::min<std::size_t>(se.name.size(), 40));
+    s += "<text x=\"" + svg_num(x0 + x + 14) + "\" y=\"" + svg_num(y) + "\"><title>" +
+         html_escape(se.name) + "</title>" + html_escape(svg_shorten(se.name, 40)) + "</text>";
+    x += w;
   }
 }
+
+/// The widest legend row a chart grows to before wrapping (px).
+inline constexpr double svg_legend_max_width = 640;
 
 inline void svg_y_axis_percent(std::string& s, double left, double top, double width,
                                double height) {
@@ -108,15 +146,20 @@ inline std::string svg_bar_chart(std::string_view title, const std::vector<std::
   const double bar = 14, gap = 18;
   const double group_w = std::max(40.0, bar * static_cast<double>(series.size()) + gap);
   const double left = std::max(48.0, 0.82 * label_len - group_w / 2 + 8);
-  const double top = 36, height = 200, bottom = std::max(40.0, 0.58 * label_len + 24);
   const double width = std::max(240.0, group_w * static_cast<double>(groups.size()));
-  const double total_w = left + width + 20, total_h = top + height + bottom;
+  // The legend wraps at the plot's width, or up to svg_legend_max_width when the chart is widened
+  // for it; the plot moves down by the extra rows.
+  const double legend_room = std::max(width, detail::svg_legend_max_width);
+  const auto legend = detail::svg_legend_layout(series, legend_room);
+  const double top = 36 + 16.0 * (legend.rows - 1), height = 200,
+               bottom = std::max(40.0, 0.58 * label_len + 24);
+  const double total_w = left + std::max(width, legend.width) + 20, total_h = top + height + bottom;
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" +
                   detail::svg_num(total_w) + "\" height=\"" + detail::svg_num(total_h) +
                   "\" viewBox=\"0 0 " + detail::svg_num(total_w) + " " + detail::svg_num(total_h) +
                   "\" role=\"img\" aria-label=\"" + html_escape(title) + "\">";
   s += "<title>" + html_escape(title) + "</title>";
-  detail::svg_legend(s, series, left, 16);
+  detail::svg_legend(s, series, left, 16, legend_room);
   detail::svg_y_axis_percent(s, left, top, width, height);
   for (std::size_t i = 0; i < groups.size(); ++i) {
     const double gx = left + group_w * static_cast<double>(i);
@@ -148,14 +191,17 @@ inline std::string svg_bar_chart(std::string_view title, const std::vector<std::
 /// 101-point grid of cdf_grid and drawn as a step line.
 inline std::string svg_cdf_chart(std::string_view title, std::string_view x_label,
                                  const std::vector<chart_series>& series) {
-  const double left = 48, top = 36, width = 420, height = 220, bottom = 44;
-  const double total_w = left + width + 20, total_h = top + height + bottom;
+  const double left = 48, width = 420, height = 220, bottom = 44;
+  const double legend_room = std::max(width, detail::svg_legend_max_width);
+  const auto legend = detail::svg_legend_layout(series, legend_room);
+  const double top = 36 + 16.0 * (legend.rows - 1);
+  const double total_w = left + std::max(width, legend.width) + 20, total_h = top + height + bottom;
   std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" +
                   detail::svg_num(total_w) + "\" height=\"" + detail::svg_num(total_h) +
                   "\" viewBox=\"0 0 " + detail::svg_num(total_w) + " " + detail::svg_num(total_h) +
                   "\" role=\"img\" aria-label=\"" + html_escape(title) + "\">";
   s += "<title>" + html_escape(title) + "</title>";
-  detail::svg_legend(s, series, left, 16);
+  detail::svg_legend(s, series, left, 16, legend_room);
   detail::svg_y_axis_percent(s, left, top, width, height);
   for (int t = 0; t <= 10; ++t) {
     const double x = left + width * t / 10.0;

@@ -136,7 +136,7 @@ h1{font-size:1.6em;margin-bottom:.2em}h2{border-bottom:1px solid #ccc;padding-bo
 .meta{color:#666;font-size:.9em}nav a{margin-right:1em}
 table{border-collapse:collapse;margin:.8em 0;font-size:.88em}
 th,td{border:1px solid #ccc;padding:.25em .5em;text-align:right;vertical-align:top}
-th{background:#f3f3f3}td.l,th.l{text-align:left}
+th{background:#f3f3f3}td.l,th.l{text-align:left}td.spec{min-width:10em;max-width:14em;overflow-wrap:anywhere}tr>td:first-child{white-space:nowrap}
 .swatch{display:inline-block;width:.8em;height:.8em;margin-right:.35em;vertical-align:baseline}
 .scroll{overflow-x:auto}
 svg.chart{font-size:11px;font-family:inherit;margin:.5em 1em .5em 0}
@@ -226,23 +226,39 @@ inline std::string render_html(const report_input& in) {
        "<a href=\"#iou\">IoU distribution</a><a href=\"#sizes\">Box sizes</a>"
        "<a href=\"#paired\">Paired statistics</a><a href=\"#cases\">Qualitative cases</a></nav>\n";
 
-  // ---- comparison table
-  h += "<h2 id=\"runs\">Runs</h2>\n<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th>"
-       "<th class=\"l\">Grounder</th><th class=\"l\">Data set</th><th>Images</th><th>Phrases</th>"
-       "<th>R@1</th><th>R@5</th><th>R@10</th><th>Upper bound</th><th>Mean IoU</th>";
+  // ---- comparison table: accuracy, then answers and latency (two tables, so that each fits a
+  // 1280 px wide window); the data set once above them when all runs share it.
+  bool one_dataset = true;
+  for (const auto& r : in.runs) one_dataset = one_dataset && r.dataset == in.runs.front().dataset;
+  h += "<h2 id=\"runs\">Runs</h2>\n";
+  if (one_dataset && !in.runs.empty())
+    h += "<p>Data set: " + html_escape(in.runs.front().dataset) + "</p>\n";
+  h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th><th class=\"l\">Grounder</th>";
+  if (!one_dataset) h += "<th class=\"l\">Data set</th>";
+  h += "<th>Images</th><th>Phrases</th><th>R@1</th><th>R@5</th><th>R@10</th><th>Upper bound</th>"
+       "<th>Mean IoU</th>";
   for (double t : accuracy_thresholds)
-    h += "<th>Acc@" + detail::report_threshold_label(t) + "</th>";
-  h += "<th>Acc@0.5:0.95</th><th>Format failures</th><th>Empty</th><th>Errors</th>"
-       "<th>Latency mean (s)</th><th>p50 (s)</th><th>p95 (s)</th><th>Queries/s</th></tr>\n";
+    h += "<th>Acc@<wbr>" + detail::report_threshold_label(t) + "</th>";  // may wrap after '@'
+  h += "<th>Acc@<wbr>0.5:0.95</th></tr>\n";
   for (const auto& r : in.runs) {
-    h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td class=\"l\">" +
-         html_escape(r.grounder) + "</td><td class=\"l\">" + html_escape(r.dataset) + "</td><td>" +
-         std::to_string(r.images) + "</td><td>" + std::to_string(r.phrases) + "</td>";
+    h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td class=\"l spec\">" +
+         html_escape(r.grounder) + "</td>";
+    if (!one_dataset) h += "<td class=\"l spec\">" + html_escape(r.dataset) + "</td>";
+    h += "<td>" + std::to_string(r.images) + "</td><td>" + std::to_string(r.phrases) + "</td>";
     for (double v : {r.overall.r_at_1, r.overall.r_at_5, r.overall.r_at_10, r.overall.upper_bound})
       h += "<td>" + format_percent(v) + "</td>";
     h += "<td>" + format_fixed(r.mean_iou, 3) + "</td>";
     for (double v : r.accuracy_at) h += "<td>" + format_percent(v) + "</td>";
-    h += "<td>" + format_percent(r.accuracy_50_95) + "</td><td>" +
+    h += "<td>" + format_percent(r.accuracy_50_95) + "</td></tr>\n";
+  }
+  h += "</table></div>\n<p class=\"meta\">Recall and accuracy in percent. R@k: a ground-truth box "
+       "of the phrase is among the top k boxes at IoU &ge; 0.5; upper bound: among all proposals. "
+       "Acc@t: top-1 IoU &ge; t.</p>\n";
+  h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th><th>Format failures</th>"
+       "<th>Empty</th><th>Errors</th><th>Latency mean (s)</th><th>p50 (s)</th><th>p95 (s)</th>"
+       "<th>Queries/s</th></tr>\n";
+  for (const auto& r : in.runs) {
+    h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td>" +
          std::to_string(r.format_failures) + "</td><td>" + std::to_string(r.empty_answers) +
          "</td><td>" + std::to_string(r.errors) + "</td>";
     h += "<td>" + detail::report_latency(r, &latency_row::mean_s, 3) + "</td><td>" +
@@ -250,9 +266,8 @@ inline std::string render_html(const report_input& in) {
          detail::report_latency(r, &latency_row::p95_s, 3) + "</td><td>" +
          detail::report_latency(r, &latency_row::queries_per_s, 2) + "</td></tr>\n";
   }
-  h += "</table></div>\n<p class=\"meta\">Recall and accuracy in percent. R@k: a ground-truth box "
-       "of the phrase is among the top k boxes at IoU &ge; 0.5; upper bound: among all proposals. "
-       "Acc@t: top-1 IoU &ge; t.</p>\n";
+  h += "</table></div>\n<p class=\"meta\">Answers per status (format failures: the answer could "
+       "not be parsed into boxes) and the grounder's time per query.</p>\n\n";
 
   // ---- per type
   h += "<h2 id=\"types\">Recall@1 per phrase type</h2>\n";
