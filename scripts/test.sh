@@ -7,8 +7,12 @@
 #      found — tests that need a GPU pass with a "no CUDA device" warning without one),
 #   3. runs ctest,
 #   4. builds and runs the suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
-#      build/sanitize (without CUDA, benchmarks and header checks).
-# Set GROUNDEVAL_SKIP_SANITIZE=1 to skip step 4 locally.
+#      build/sanitize (without CUDA, benchmarks and header checks),
+#   5. and once more under ThreadSanitizer in build/tsan (the threaded parts: parallel IoU and
+#      evaluation, the runner's concurrent requests, the HTTP client and its test server),
+#   6. builds the libFuzzer harnesses with clang (build-fuzz/) and fuzzes every parser for 30 s
+#      from the committed seeds (scripts/fuzz.sh --smoke; docs/fuzzing.md).
+# Set GROUNDEVAL_SKIP_SANITIZE=1 to skip steps 4 and 5, GROUNDEVAL_SKIP_FUZZ=1 to skip step 6.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -21,14 +25,27 @@ cmake --build build -j"$jobs"
 echo "== tests (build/)"
 ctest --test-dir build --output-on-failure -j"$jobs"
 
-if [[ "${GROUNDEVAL_SKIP_SANITIZE:-0}" != "1" ]]; then
-  echo "== configure + build with ASan + UBSan (build/sanitize)"
-  cmake -S . -B build/sanitize -DCMAKE_BUILD_TYPE=Debug -DGROUNDEVAL_WERROR=ON -DGROUNDEVAL_SANITIZE=ON \
+# sanitized_suite DIR TITLE BUILD_TYPE CMAKE_OPTION: the suite without CUDA, benchmarks and header
+# checks, built and run under a sanitizer (its runtime options come from the environment).
+sanitized_suite() {
+  echo "== configure + build with $2 ($1)"
+  cmake -S . -B "$1" -DCMAKE_BUILD_TYPE="$3" -DGROUNDEVAL_WERROR=ON "$4" \
         -DGROUNDEVAL_ENABLE_CUDA=OFF -DGROUNDEVAL_BUILD_BENCH=OFF -DGROUNDEVAL_HEADER_CHECK=OFF \
         -DGROUNDEVAL_INSTALL=OFF
-  cmake --build build/sanitize -j"$jobs"
-  echo "== tests under ASan + UBSan (build/sanitize)"
+  cmake --build "$1" -j"$jobs"
+  echo "== tests under $2 ($1)"
+  ctest --test-dir "$1" --output-on-failure -j"$jobs"
+}
+
+if [[ "${GROUNDEVAL_SKIP_SANITIZE:-0}" != "1" ]]; then
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-    ctest --test-dir build/sanitize --output-on-failure -j"$jobs"
+    sanitized_suite build/sanitize "ASan + UBSan" Debug -DGROUNDEVAL_SANITIZE=ON
+  # die_after_fork=0: the cache crash test forks a child that starts client threads (and is
+  # SIGKILLed); tests/tsan.supp says why Debian's uninstrumented libcpp-httplib is suppressed.
+  TSAN_OPTIONS="halt_on_error=1:second_deadlock_stack=1:die_after_fork=0:suppressions=$PWD/tests/tsan.supp" \
+    sanitized_suite build/tsan ThreadSanitizer RelWithDebInfo -DGROUNDEVAL_TSAN=ON
+fi
+if [[ "${GROUNDEVAL_SKIP_FUZZ:-0}" != "1" ]]; then
+  scripts/fuzz.sh --smoke
 fi
 echo "== all tests passed"
