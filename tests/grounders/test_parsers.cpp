@@ -272,6 +272,10 @@ TEST_CASE("real answers: Qwen2-VL", "[parsers][real]") {
 TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
   // 1920x1080 smart-resizes to 1932x1092, so pixel values are scaled by 1920/1932, 1080/1092.
   const double sx = 1920.0 / 1932, sy = 1080.0 / 1092;
+  const double cs = 1024.0 / 1036;  // cookbook cakes.png, 1024 -> 1036
+  const auto dt = [](double x1, double y1, double x2, double y2, const char* label) {
+    return want_box{x1 * 640 / 1000, y1 * 479 / 1000, x2 * 640 / 1000, y2 * 479 / 1000, label};
+  };
   const std::vector<parser_case> cases = {
       {"qwen2.5-vl",
        {1920, 1080},
@@ -321,6 +325,64 @@ TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
          "man wearing blue shirt and shorts"}},
        "om-ai-lab/VLM-R1 issue #99 (VLM-R1 answer, a Qwen2.5-VL-3B fine-tune that keeps "
        "Qwen2.5-VL's JSON pixel format per maintainer xrc10; image size not stated)"},
+      // Qwen2.5-VL-3B-Instruct (MLX bf16 port, mlx-vlm, default processor): 467x700 (size printed
+      // in the notebook) smart-resizes to 476x700 (467/28 = 16.7 -> 17 * 28 = 476; 700/28 = 25), so
+      // x * 467 / 476 and y * 700 / 700: 171 -> 167.767, 428 -> 419.908, y unchanged (699 -> 699).
+      // The chat template rendered the message list as text; the answer is still the model's.
+      {"qwen2.5-vl",
+       {467, 700},
+       {},
+       "```json\n[\n  {\n    \"bbox_2d\": [171, 105, 428, 699],\n    \"label\": \"person holding"
+       " a dog\"\n  },\n  {\n    \"bbox_2d\": [180, 158, 318, 504],\n    \"label\": \"dog\"\n  }"
+       "\n]\n```",
+       ok,
+       {{171 * 467.0 / 476, 105, 428 * 467.0 / 476, 699, "person holding a dog"},
+        {180 * 467.0 / 476, 158, 318 * 467.0 / 476, 504, "dog"}},
+       "JoeJoe1313/LLMs-Journey VLMs/qwen2_5_vl.ipynb @d4753ca46e38fa3494123c48b5036c85f12882f0 "
+       "(notebook output of mlx-community/Qwen2.5-VL-3B-Instruct-bf16 on images/person_dog.jpg, "
+       "467x700; also quoted in the author's blog post qwen2_5-vl-mlx-vlm)"},
+      // Qwen2.5-VL-7B-Instruct, official cookbook, 'locate every cake and describe their features'
+      // on cookbooks/assets/spatial_understanding/cakes.png (1024x1024 in QwenLM/Qwen2.5-VL
+      // @f0af299, committed with the notebook; the notebook draws on a 640x640 thumbnail, so
+      // square). 1024 smart-resizes to 1036 (1024/28 = 36.57 -> 37 * 28), so every value * 1024 /
+      // 1036: 43 -> 42.502, 994 -> 982.486.
+      {"qwen2.5-vl",
+       {1024, 1024},
+       {},
+       "```json\n[\n\t{\"bbox_2d\": [43, 571, 209, 753], \"label\": \"cupcake with white frostin"
+       "g and colorful sprinkles\"},\n\t{\"bbox_2d\": [68, 408, 214, 596], \"label\": \"cupcake "
+       "with red frosting and sprinkles\"},\n\t{\"bbox_2d\": [259, 392, 386, 560], \"label\": \""
+       "cupcake with pink frosting and sprinkles\"},\n\t{\"bbox_2d\": [412, 380, 518, 520], \"la"
+       "bel\": \"cupcake with pink frosting and sprinkles\"},\n\t{\"bbox_2d\": [550, 368, 675, 5"
+       "43], \"label\": \"cupcake with pink frosting and sprinkles\"},\n\t{\"bbox_2d\": [306, 56"
+       "6, 462, 730], \"label\": \"cupcake with white frosting and candy eyes\"},\n\t{\"bbox_2d"
+       "\": [365, 678, 535, 849], \"label\": \"cupcake with white frosting and candy eyes\"},\n"
+       "\t{\"bbox_2d\": [138, 768, 319, 958], \"label\": \"cupcake with white frosting and candy"
+       " eyes\"},\n\t{\"bbox_2d\": [531, 579, 690, 739], \"label\": \"cupcake with white frostin"
+       "g and candy eyes\"},\n\t{\"bbox_2d\": [652, 492, 799, 662], \"label\": \"cupcake with wh"
+       "ite frosting and candy eyes\"},\n\t{\"bbox_2d\": [829, 525, 994, 716], \"label\": \"cupc"
+       "ake with white frosting and colorful sprinkles\"},\n\t{\"bbox_2d\": [765, 393, 896, 556]"
+       ", \"label\": \"cupcake with chocolate frosting\"}\n]\n```",
+       ok,
+       {
+           {43 * cs, 571 * cs, 209 * cs, 753 * cs,
+            "cupcake with white frosting and colorful sprinkles"},
+           {68 * cs, 408 * cs, 214 * cs, 596 * cs, "cupcake with red frosting and sprinkles"},
+           {259 * cs, 392 * cs, 386 * cs, 560 * cs, "cupcake with pink frosting and sprinkles"},
+           {412 * cs, 380 * cs, 518 * cs, 520 * cs, "cupcake with pink frosting and sprinkles"},
+           {550 * cs, 368 * cs, 675 * cs, 543 * cs, "cupcake with pink frosting and sprinkles"},
+           {306 * cs, 566 * cs, 462 * cs, 730 * cs, "cupcake with white frosting and candy eyes"},
+           {365 * cs, 678 * cs, 535 * cs, 849 * cs, "cupcake with white frosting and candy eyes"},
+           {138 * cs, 768 * cs, 319 * cs, 958 * cs, "cupcake with white frosting and candy eyes"},
+           {531 * cs, 579 * cs, 690 * cs, 739 * cs, "cupcake with white frosting and candy eyes"},
+           {652 * cs, 492 * cs, 799 * cs, 662 * cs, "cupcake with white frosting and candy eyes"},
+           {829 * cs, 525 * cs, 994 * cs, 716 * cs,
+            "cupcake with white frosting and colorful sprinkles"},
+           {765 * cs, 393 * cs, 896 * cs, 556 * cs, "cupcake with chocolate frosting"},
+       },
+       "QwenLM/Qwen2.5-VL cookbooks/spatial_understanding.ipynb, first example (Qwen2.5-VL-7B-"
+       "Instruct output, executed 2025-01-08), read from the copy in jaylim13/Qwen2.5-VL-fork "
+       "@40239aad53d39f27c337df78ea570dfab6d87d90 (the upstream blob is not in the store)"},
       {"qwen3-vl",
        {1000, 500},
        {},
@@ -346,6 +408,53 @@ TEST_CASE("real answers: Qwen2.5-VL and Qwen3-VL", "[parsers][real]") {
        {},
        "QwenLM/Qwen3-VL issue #1720 (qwen3-vl-4b-instruct answer to a custom-format prompt, cut "
        "off)"},
+      // Qwen3-VL cookbook 2d_grounding.ipynb, Example 1 (dining table, qwen3-vl-235b-a22b-instruct
+      // via DashScope; 27 boxes). The notebook prints the size of the image it draws on, (640,
+      // 479): that size is used, relative 0-1000 so x * 640 / 1000, y * 479 / 1000 (74 -> 47.36,
+      // 361 -> 172.919, 999 -> 639.36 / 478.521).
+      {"qwen3-vl",
+       {640, 479},
+       {},
+       "```json\n[\n\t{\"bbox_2d\": [74, 361, 324, 808], \"label\": \"plate/dish\"},\n\t{\"bbox_"
+       "2d\": [320, 660, 564, 956], \"label\": \"plate/dish\"},\n\t{\"bbox_2d\": [555, 575, 807,"
+       " 901], \"label\": \"plate/dish\"},\n\t{\"bbox_2d\": [484, 187, 743, 568], \"label\": \"p"
+       "late/dish\"},\n\t{\"bbox_2d\": [739, 440, 999, 901], \"label\": \"plate/dish\"},\n\t{\"b"
+       "box_2d\": [300, 134, 481, 397], \"label\": \"plate/dish\"},\n\t{\"bbox_2d\": [691, 235, "
+       "775, 328], \"label\": \"scallop\"},\n\t{\"bbox_2d\": [752, 204, 856, 325], \"label\": \""
+       "scallop\"},\n\t{\"bbox_2d\": [835, 200, 919, 312], \"label\": \"scallop\"},\n\t{\"bbox_2"
+       "d\": [735, 328, 834, 443], \"label\": \"scallop\"},\n\t{\"bbox_2d\": [812, 308, 918, 443"
+       "], \"label\": \"scallop\"},\n\t{\"bbox_2d\": [885, 300, 980, 429], \"label\": \"scallop"
+       "\"},\n\t{\"bbox_2d\": [162, 0, 303, 354], \"label\": \"wine bottle\"},\n\t{\"bbox_2d\": "
+       "[462, 0, 589, 210], \"label\": \"wine bottle\"},\n\t{\"bbox_2d\": [615, 72, 730, 212], "
+       "\"label\": \"bowl\"},\n\t{\"bbox_2d\": [255, 82, 333, 220], \"label\": \"bowl\"},\n\t{\""
+       "bbox_2d\": [0, 801, 102, 999], \"label\": \"bowl\"},\n\t{\"bbox_2d\": [619, 939, 762, 99"
+       "9], \"label\": \"bowl\"},\n\t{\"bbox_2d\": [981, 444, 999, 557], \"label\": \"bowl\"},\n"
+       "\t{\"bbox_2d\": [462, 484, 597, 645], \"label\": \"bowl\"},\n\t{\"bbox_2d\": [636, 50, 7"
+       "12, 180], \"label\": \"spoon\"},\n\t{\"bbox_2d\": [728, 0, 864, 193], \"label\": \"cocon"
+       "ut drink\"},\n\t{\"bbox_2d\": [728, 843, 846, 999], \"label\": \"cup\"},\n\t{\"bbox_2d\""
+       ": [95, 812, 223, 999], \"label\": \"cup\"},\n\t{\"bbox_2d\": [796, 800, 839, 999], \"lab"
+       "el\": \"chopsticks\"},\n\t{\"bbox_2d\": [902, 433, 999, 466], \"label\": \"chopsticks\"}"
+       ",\n\t{\"bbox_2d\": [557, 839, 605, 999], \"label\": \"chopsticks\"}\n]\n```",
+       ok,
+       {
+           dt(74, 361, 324, 808, "plate/dish"),  dt(320, 660, 564, 956, "plate/dish"),
+           dt(555, 575, 807, 901, "plate/dish"), dt(484, 187, 743, 568, "plate/dish"),
+           dt(739, 440, 999, 901, "plate/dish"), dt(300, 134, 481, 397, "plate/dish"),
+           dt(691, 235, 775, 328, "scallop"),    dt(752, 204, 856, 325, "scallop"),
+           dt(835, 200, 919, 312, "scallop"),    dt(735, 328, 834, 443, "scallop"),
+           dt(812, 308, 918, 443, "scallop"),    dt(885, 300, 980, 429, "scallop"),
+           dt(162, 0, 303, 354, "wine bottle"),  dt(462, 0, 589, 210, "wine bottle"),
+           dt(615, 72, 730, 212, "bowl"),        dt(255, 82, 333, 220, "bowl"),
+           dt(0, 801, 102, 999, "bowl"),         dt(619, 939, 762, 999, "bowl"),
+           dt(981, 444, 999, 557, "bowl"),       dt(462, 484, 597, 645, "bowl"),
+           dt(636, 50, 712, 180, "spoon"),       dt(728, 0, 864, 193, "coconut drink"),
+           dt(728, 843, 846, 999, "cup"),        dt(95, 812, 223, 999, "cup"),
+           dt(796, 800, 839, 999, "chopsticks"), dt(902, 433, 999, 466, "chopsticks"),
+           dt(557, 839, 605, 999, "chopsticks"),
+       },
+       "QwenLM/Qwen3-VL cookbooks/2d_grounding.ipynb, Example 1 (Qwen3-VL-235B-A22B-Instruct "
+       "output), read from the copy in Firefly-llm/Qwen3-VL "
+       "@d8cc2c173563f9fe5b35d29299e532b533fd2c7d (the upstream blob is not in the store)"},
   };
   for (const auto& c : cases) run_case(c);
 }
