@@ -111,7 +111,6 @@ struct eval_slot {
   double latency_s = -1.0;
   outcome_source source = outcome_source::missing;
   bool filled = false;  ///< a per-phrase record was matched to this slot
-  bool pending = false;
   // What measure_pending() computed from the boxes.
   phrase_hits hits;
   localization_metric::top1_measure top1;
@@ -366,7 +365,6 @@ class evaluator {
         sl.top1 = localization_metric::measure(pred, truth, m_opt.protocol);
         sl.non_finite = answer_metric::count_non_finite(pred.boxes);
         sl.boxes = nullptr;
-        sl.pending = false;
       }
     });
     m_pending.clear();
@@ -465,7 +463,6 @@ class evaluator {
     sl.status = status;
     sl.latency_s = latency_s;
     sl.source = outcome_source::given;
-    sl.pending = true;
     m_pending.push_back(slot);
   }
   // Image ids, only built when a warning needs to tell an unknown image from an unknown sentence.
