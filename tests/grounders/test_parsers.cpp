@@ -712,6 +712,76 @@ TEST_CASE("real answers: absolute pixel boxes", "[parsers][real]") {
   for (const auto& c : cases) run_case(c);
 }
 
+TEST_CASE("real answers: Ferret", "[parsers][real]") {
+  // Ferret-7B (v1.3 checkpoint) answers to ScreenSpot grounding prompts, committed by
+  // orby-ai-engineering/ml-ferret-eval: field "operation" is the raw decoded answer, "img_w" /
+  // "img_h" the PIL size of the screenshot the model saw (stretched to 336 x 336 by
+  // screenspot_output.py, do_center_crop=False). Default contract: int(v * W / 1000) per value.
+  // The same files hold the repo's own decode as a cross-check: "output" is the centre of the
+  // first box after its resize_bbox (int(v * W / 1000), the Ferret rule), and each case below
+  // notes that centre; it equals the centre of the first expected box.
+  const std::string org =
+      "orby-ai-engineering/ml-ferret-eval "
+      "screenspot/ferret-7b-v1.3-org_v3_query.jsonl @c850dd8 (Ferret-7B), ";
+  const std::string gpt =
+      "orby-ai-engineering/ml-ferret-eval "
+      "screenspot/ferret-7b-v1.3-4o_v3_query.jsonl @876eac7 (Ferret-7B), ";
+  const std::vector<parser_case> cases = {
+      // 960x540: x = int(0.96 v), y = int(0.54 v). The box is repeated: two boxes, kept both.
+      {"ferret",
+       {960, 540},
+       {},
+       "In this UI screenshot, the element [138, 448, 464, 994] corresponding to \"close\" is "
+       "located. It's a drop-down menu button [138, 448, 464, 994] within a certain software "
+       "program.",
+       ok,
+       {{132, 241, 445, 536, ""}, {132, 241, 445, 536, ""}},
+       org + "row 1, instruction 'close'; repo centre [288.5, 388.5]"},
+      {"ferret",
+       {960, 540},
+       {},
+       "\"minimize this window\" [876, 28, 998, 997].",
+       ok,
+       {{840, 15, 958, 538, ""}},
+       org + "row 2, 'minimize this window'; repo centre [899.0, 276.5]"},
+      // 1920x1080: x = int(1.92 v), y = int(1.08 v); the model dropped the closing quote
+      {"ferret",
+       {1920, 1080},
+       {},
+       "\"play the solitaire collection [156, 365, 904, 917].",
+       ok,
+       {{299, 394, 1735, 990, ""}},
+       org + "row 3, 'play the solitaire collection'; repo centre [1017.0, 692.0]"},
+      {"ferret",
+       {960, 540},
+       {},
+       "\"open a new tab [542, 130, 723, 242]\".",
+       ok,
+       {{520, 70, 694, 130, ""}},
+       org + "row 16, 'open a new tab'; repo centre [607.0, 100.0]"},
+      // two different boxes; the repo scores the first only
+      {"ferret",
+       {960, 540},
+       {},
+       "The element [235, 0, 909, 997] corresponding to \"Minimize button located at the "
+       "top-right corner of the Calculator window, represented by a dash symbol.\" is found on "
+       "the right side of the calculator. The specific location of this element is [812, 67, "
+       "893, 166].",
+       ok,
+       {{225, 0, 872, 538, ""}, {779, 36, 857, 89, ""}},
+       gpt + "row 6, 'minimize calculator' (GPT-4o rewritten query); repo centre [548.5, 269.0]"},
+      // x2 = 968 of 1000: near the right edge, inside the image
+      {"ferret",
+       {960, 540},
+       {},
+       "\"Network icon in the bottom-right corner of the taskbar.\" [844, 929, 968, 997].",
+       ok,
+       {{810, 501, 929, 538, ""}},
+       gpt + "row 15, 'network and internet settings'; repo centre [869.5, 519.5]"},
+  };
+  for (const auto& c : cases) run_case(c);
+}
+
 TEST_CASE("documented formats: LLaVA, Shikra, MiniGPT-v2, Ferret, pixel", "[parsers][real]") {
   // These formats are written as the projects document them (spec protocol.md section 4); the
   // values are illustrative, not model answers.
