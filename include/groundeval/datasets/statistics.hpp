@@ -49,47 +49,77 @@ struct dataset_statistics {
   std::vector<std::string> missing_chain_examples;
 };
 
-/// Fills the sample-derived counts (images .. gt_boxes, phrases_by_type,
-/// evaluable_phrases_by_type, notvisual_phrases) of `st` from a data set.
-inline void add_sample_statistics(const in_memory_dataset& ds, dataset_statistics& st) {
-  // Flat counters while scanning (a handful of type names), merged into the maps at the end.
-  std::vector<std::pair<std::string_view, std::size_t>> all, ev;
-  auto bump = [](std::vector<std::pair<std::string_view, std::size_t>>& v, std::string_view t) {
+/// Counts the sample-derived statistics (images .. gt_boxes, notvisual_phrases and the two
+/// per-type maps) one sample at a time. Loaders keep one per worker thread and add them up, so the
+/// counting rules exist once (add_sample_statistics uses it too).
+class sample_counter {
+ public:
+  /// Counts one sample (a sentence) and its phrases; images are counted by count_image().
+  void add(const sample& s) {
+    ++m_sentences;
+    bool any = false;
+    for (const phrase& p : s.phrases) {
+      ++m_phrases;
+      const bool evaluable = !p.boxes.empty();
+      if (p.chain_id == "0" && !evaluable) ++m_notvisual;
+      for (const auto& t : p.types) {
+        bump(m_all, t);
+        if (evaluable) bump(m_evaluable, t);
+      }
+      if (evaluable) {
+        any = true;
+        ++m_evaluable_phrases;
+        m_gt_boxes += p.boxes.size();
+      }
+    }
+    if (any) ++m_evaluable_sentences;
+  }
+  void count_image() noexcept { ++m_images; }
+
+  /// Adds the counts to `st` (which may hold other counts already).
+  void add_to(dataset_statistics& st) const {
+    st.images += m_images;
+    st.sentences += m_sentences;
+    st.evaluable_sentences += m_evaluable_sentences;
+    st.phrases += m_phrases;
+    st.evaluable_phrases += m_evaluable_phrases;
+    st.gt_boxes += m_gt_boxes;
+    st.notvisual_phrases += m_notvisual;
+    for (const auto& [t, n] : m_all) st.phrases_by_type[t] += n;
+    for (const auto& [t, n] : m_evaluable) st.evaluable_phrases_by_type[t] += n;
+  }
+
+ private:
+  // Flat counters while scanning (a handful of type names), merged into the maps by add_to.
+  using type_counts = std::vector<std::pair<std::string, std::size_t>>;
+  static void bump(type_counts& v, std::string_view t) {
     for (auto& e : v)
       if (e.first == t) {
         ++e.second;
         return;
       }
-    v.emplace_back(t, 1);
-  };
+    v.emplace_back(std::string(t), 1);
+  }
+  std::size_t m_images = 0, m_sentences = 0, m_evaluable_sentences = 0, m_phrases = 0;
+  std::size_t m_evaluable_phrases = 0, m_gt_boxes = 0, m_notvisual = 0;
+  type_counts m_all, m_evaluable;
+};
+
+/// Fills the sample-derived counts (images .. gt_boxes, phrases_by_type,
+/// evaluable_phrases_by_type, notvisual_phrases) of `st` from a data set.
+inline void add_sample_statistics(const in_memory_dataset& ds, dataset_statistics& st) {
+  sample_counter counter;
   std::unordered_set<std::string_view> images;
   std::string_view last_image;
   bool first = true;
   for (const sample& s : ds) {
-    if (first || s.image_id != last_image) images.insert(s.image_id);  // loaders group by image
+    if ((first || s.image_id != last_image) && images.insert(s.image_id).second)
+      counter.count_image();  // loaders group by image: one lookup per image
     first = false;
     last_image = s.image_id;
-    ++st.sentences;
-    bool any = false;
-    for (const phrase& p : s.phrases) {
-      ++st.phrases;
-      const bool evaluable = !p.boxes.empty();
-      if (p.chain_id == "0" && !evaluable) ++st.notvisual_phrases;
-      for (const auto& t : p.types) {
-        bump(all, t);
-        if (evaluable) bump(ev, t);
-      }
-      if (evaluable) {
-        any = true;
-        ++st.evaluable_phrases;
-        st.gt_boxes += p.boxes.size();
-      }
-    }
-    if (any) ++st.evaluable_sentences;
+    counter.add(s);
   }
-  st.images += images.size();
-  for (const auto& [t, n] : all) st.phrases_by_type[std::string(t)] += n;
-  for (const auto& [t, n] : ev) st.evaluable_phrases_by_type[std::string(t)] += n;
+  counter.add_to(st);
 }
 
 /// Sample-derived statistics of any in-memory data set.

@@ -21,9 +21,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
 #include <cerrno>
 #include <charconv>
 #include <cstddef>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <memory>
@@ -106,14 +108,100 @@ struct flickr30k_raw_object {
   long long nobox = 0, scene = 0;
 };
 
-inline void add_flickr30k_object(flickr30k_annotation& ann, const flickr30k_raw_object& o) {
+inline void append_flickr30k_box(flickr30k_annotation&, flickr30k_chain& c,
+                                 const box_xyxy<double>& b) {
+  c.boxes.push_back(b);
+}
+
+/// The loader's per-thread form of an annotation: chain ids view the file buffer (or the
+/// TinyXML2 fallback's flickr30k_annotation), boxes sit in one vector as per-chain lists in file
+/// order, and nothing is freed between images. Same rules as flickr30k_annotation
+/// (add_flickr30k_object fills both).
+struct flickr30k_scratch {
+  static constexpr std::uint32_t none = 0xffffffffu;
+  struct chain {
+    std::string_view id;
+    std::uint32_t head = none, tail = none, count = 0;
+    bool scene = false;
+    bool nobox = false;
+  };
+  struct box_node {
+    box_xyxy<double> box;
+    std::uint32_t next = none;
+  };
+  image_size size;
+  std::vector<chain> chains;  ///< in order of first appearance
+  std::vector<box_node> boxes;
+  std::size_t box_objects = 0, shared_boxes = 0, scene_objects = 0, nobox_objects = 0;
+  std::size_t degenerate_boxes = 0;
+
+  void clear() noexcept {
+    size = {};
+    chains.clear();
+    boxes.clear();
+    box_objects = shared_boxes = scene_objects = nobox_objects = degenerate_boxes = 0;
+  }
+  chain& get(std::string_view id) {
+    for (auto& c : chains)
+      if (c.id == id) return c;
+    chains.push_back({id});
+    return chains.back();
+  }
+  const chain* find(std::string_view id) const noexcept {
+    for (const auto& c : chains)
+      if (c.id == id) return &c;
+    return nullptr;
+  }
+  /// Copies a chain's boxes (file order) into `out`, sized once.
+  void copy_boxes(const chain& c, std::vector<box_xyxy<double>>& out) const {
+    out.reserve(c.count);
+    for (std::uint32_t k = c.head; k != none; k = boxes[k].next) out.push_back(boxes[k].box);
+  }
+  /// Takes an annotation read by the TinyXML2 path (`ann` must outlive the views).
+  void assign(const flickr30k_annotation& ann) {
+    clear();
+    size = ann.size;
+    box_objects = ann.box_objects;
+    shared_boxes = ann.shared_boxes;
+    scene_objects = ann.scene_objects;
+    nobox_objects = ann.nobox_objects;
+    degenerate_boxes = ann.degenerate_boxes;
+    for (const auto& c : ann.chains) {
+      chains.push_back({c.id});
+      chains.back().scene = c.scene;
+      chains.back().nobox = c.nobox;
+      for (const auto& b : c.boxes) add_box(chains.back(), b);
+    }
+  }
+  /// Appends a box to a chain's list.
+  void add_box(chain& c, const box_xyxy<double>& b) {
+    const auto k = static_cast<std::uint32_t>(boxes.size());
+    boxes.push_back({b, none});
+    if (c.tail == none)
+      c.head = k;
+    else
+      boxes[c.tail].next = k;
+    c.tail = k;
+    ++c.count;
+  }
+};
+
+inline void append_flickr30k_box(flickr30k_scratch& a, flickr30k_scratch::chain& c,
+                                 const box_xyxy<double>& b) {
+  a.add_box(c, b);
+}
+
+/// Adds one validated <object> to an annotation (flickr30k_annotation or the loader's
+/// flickr30k_scratch): counts, then its box or flags under each of its chain ids.
+template <class Annotation>
+void add_flickr30k_object(Annotation& ann, const flickr30k_raw_object& o) {
   if (o.has_box) {
     const box_xyxy<double> b{static_cast<double>(o.v[0]), static_cast<double>(o.v[1]),
                              static_cast<double>(o.v[2]), static_cast<double>(o.v[3])};
     ++ann.box_objects;
     if (o.names.size() > 1) ++ann.shared_boxes;
     if (o.v[2] == o.v[0] || o.v[3] == o.v[1]) ++ann.degenerate_boxes;
-    for (const auto nm : o.names) ann.get(nm).boxes.push_back(b);
+    for (const auto nm : o.names) append_flickr30k_box(ann, ann.get(nm), b);
   } else {
     if (o.nobox > 0) ++ann.nobox_objects;
     if (o.scene > 0) ++ann.scene_objects;
@@ -158,6 +246,31 @@ inline bool xml_same_name(std::string_view a, std::string_view b) noexcept {
   return true;
 }
 
+/// True when x[q..] is `name` followed by '>' (the close tag "</name>" without a name scan).
+/// Names of at most 8 bytes are compared as one masked 64-bit word where 8 bytes can be read.
+#if defined(__GNUC__)
+[[gnu::always_inline]]
+#endif
+inline bool
+xml_closes(std::string_view x, std::size_t q, std::string_view name) noexcept {
+  const std::size_t len = name.size();
+  if (q + len >= x.size() || x[q + len] != '>') return false;
+  const char* a = x.data() + q;
+  const char* b = name.data();
+  const char* const end = x.data() + x.size();
+  if constexpr (std::endian::native == std::endian::little) {
+    // `name` views the same buffer as x (the scanner's stack), so both 8-byte reads are in x.
+    if (len <= 8 && a + 8 <= end && b >= x.data() && b + 8 <= end) {
+      std::uint64_t u, v;
+      std::memcpy(&u, a, 8);
+      std::memcpy(&v, b, 8);
+      const std::uint64_t mask = len == 8 ? ~std::uint64_t{0} : (std::uint64_t{1} << (8 * len)) - 1;
+      return ((u ^ v) & mask) == 0;
+    }
+  }
+  return std::memcmp(a, b, len) == 0;
+}
+
 /// Character classes of the scanner's names: bit 0 = may start a name, != 0 = may continue one.
 struct xml_name_table {
   unsigned char cls[256] = {};
@@ -190,7 +303,8 @@ inline bool valid_image_size(long long w, long long h) {
 /// file with TinyXML2, which also produces every error message. Where it returns true, the result
 /// is the one the TinyXML2 path gives (both go through add_flickr30k_object; tested on the
 /// fixtures, the generated data set and random mutations).
-inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annotation& ann) {
+template <class Annotation>
+bool fast_parse_flickr30k_annotation(std::string_view x, Annotation& ann) {
   const std::size_t n = x.size();
   // No NUL and no '&' anywhere (entities and character references go to TinyXML2; so does a
   // '&' in a comment, which costs only time).
@@ -238,22 +352,29 @@ inline bool fast_parse_flickr30k_annotation(std::string_view x, flickr30k_annota
       continue;
     }
     const bool closing = x[p] == '/';
-    if (closing) ++p;
-    const std::size_t nb = p;
-    if (p >= n || !name_start(x[p])) return false;
-    while (p < n && name_char(x[p])) ++p;
-    const std::string_view name(data + nb, p - nb);
-    while (p < n && ws(x[p])) ++p;
+    std::string_view name;
     bool self_close = false;
-    if (!closing && p < n && x[p] == '/') {
-      self_close = true;
+    if (closing && depth > 0 && xml_closes(x, p + 1, stack[depth - 1])) {
+      // "</name>" spelled exactly like the open element's name: the common case, no name scan
+      name = stack[depth - 1];
+      p += name.size() + 2;
+    } else {
+      if (closing) ++p;
+      const std::size_t nb = p;
+      if (p >= n || !name_start(x[p])) return false;
+      while (p < n && name_char(x[p])) ++p;
+      name = std::string_view(data + nb, p - nb);
+      while (p < n && ws(x[p])) ++p;
+      if (!closing && p < n && x[p] == '/') {
+        self_close = true;
+        ++p;
+      }
+      if (p >= n || x[p] != '>') return false;  // attributes or garbage
       ++p;
+      if (closing && (depth == 0 || !xml_same_name(stack[depth - 1], name))) return false;
     }
-    if (p >= n || x[p] != '>') return false;  // attributes or garbage
-    ++p;
 
     if (closing) {
-      if (depth == 0 || !xml_same_name(stack[depth - 1], name)) return false;
       --depth;
       if (capture >= 0 && depth == capture_depth) {
         const std::string_view v =
@@ -492,11 +613,18 @@ inline flickr30k_annotation parse_flickr30k_annotation(std::string_view xml,
 
 namespace detail {
 
-/// Per-image result of the parallel load.
+/// Per-image result of the parallel load (counts go to the worker's flickr30k_counts).
 struct flickr30k_image_result {
   std::vector<sample> samples;
-  dataset_statistics counts;  // annotation-level and non-evaluable phrase counts only
+  std::vector<std::string> missing_chain_examples;  // first 20 of this image
   std::vector<dataset_problem> problems;
+};
+
+/// What one worker thread counts over the images it loads (added up after the load).
+struct flickr30k_counts {
+  dataset_statistics annotations;  // annotation-level and non-evaluable phrase counts
+  sample_counter samples;          // sample-derived counts
+  flickr30k_scratch scratch;       // reused per image
 };
 
 inline std::string path_join(const std::string& a, std::string_view b) {
@@ -533,17 +661,19 @@ struct flickr30k_folder {
 
 /// Reads one small file into a per-thread buffer that is reused and never zero-filled: openat
 /// (relative to `dir`) + fstat + one read of the file's size + close. `out` views the buffer
-/// until the next call on this thread. Returns false with errno set (EFBIG above `max_bytes`),
-/// like read_whole_file; `path` is opened instead when `dir` is not open.
+/// until the next call on this thread with the same `slot` (two buffers: 0 and 1). Returns false
+/// with errno set (EFBIG above `max_bytes`), like read_whole_file; `path` is opened instead when
+/// `dir` is not open.
 inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& name,
                                 const std::string& path, std::size_t max_bytes,
-                                std::string_view& out) {
+                                std::string_view& out, int slot = 0) {
 #if defined(GROUNDEVAL_DETAIL_FLICKR_OPENAT)
   struct buffer {
     std::unique_ptr<char[]> data;
     std::size_t capacity = 0;
   };
-  thread_local buffer buf;
+  thread_local buffer bufs[2];
+  buffer& buf = bufs[slot & 1];
   const int fd = dir.fd >= 0 ? ::openat(dir.fd, name.c_str(), O_RDONLY | O_CLOEXEC)
                              : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
@@ -584,7 +714,8 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
 #else
   (void)dir;
   (void)name;
-  thread_local std::string buf;
+  thread_local std::string bufs[2];
+  std::string& buf = bufs[slot & 1];
   if (!read_whole_file(path, buf, max_bytes)) return false;
   out = buf;
   return true;
@@ -593,76 +724,87 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
 
 inline void load_flickr30k_image(const flickr30k_options& opt, const std::string& id,
                                  const flickr30k_folder& annotations,
-                                 const flickr30k_folder& sentences_dir, flickr30k_image_result& r) {
+                                 const flickr30k_folder& sentences_dir, flickr30k_counts& counts,
+                                 flickr30k_image_result& r) {
   problem_sink sink(opt.strict);
-  std::string_view buf;
+  std::string_view xml, txt;
   std::string name;  // "<id>.xml", then "<id>.txt"
   name.reserve(id.size() + 4);
   name.append(id).append(".xml");
-  std::string xml_path = opt.root;
-  if (!xml_path.empty() && xml_path.back() != '/') xml_path += '/';
-  std::string txt_path = xml_path;
-  xml_path.append("Annotations/").append(name);
-  txt_path.append("Sentences/").append(id).append(".txt");
-  {
-    if (!read_flickr30k_file(annotations, name, xml_path, flickr30k_max_file_bytes, buf)) {
-      sink.report(error_kind::io, xml_path, 0,
-                  "cannot read annotation file" + read_failure_reason(flickr30k_max_file_bytes));
-      r.problems = sink.take();
-      return;
-    }
-    const flickr30k_annotation ann = parse_flickr30k_annotation(buf, xml_path, sink, opt.fast_xml);
-    name.replace(name.size() - 3, 3, "txt");
-    if (!read_flickr30k_file(sentences_dir, name, txt_path, flickr30k_max_file_bytes, buf)) {
-      sink.report(error_kind::io, txt_path, 0,
-                  "cannot read sentence file" + read_failure_reason(flickr30k_max_file_bytes));
-      r.problems = sink.take();
-      return;
-    }
-    std::vector<flickr30k_sentence> sentences = parse_flickr30k_sentences(buf, txt_path, sink);
-
-    auto& c = r.counts;
-    c.boxes = ann.box_objects;
-    c.shared_boxes = ann.shared_boxes;
-    c.scene_objects = ann.scene_objects;
-    c.nobox_objects = ann.nobox_objects;
-    c.degenerate_boxes = ann.degenerate_boxes;
-    c.chains = ann.chains.size();
-    for (const auto& ch : ann.chains)
-      if (ch.boxes.size() >= 2) ++c.multi_box_chains;
-
-    r.samples.reserve(sentences.size());
-    int index = 0;
-    for (auto& s : sentences) {
-      sample smp;
-      smp.image_id = id;
-      smp.size = ann.size;
-      smp.sentence_index = index++;
-      smp.sentence = std::move(s.text);
-      smp.phrases = std::move(s.phrases);
-      for (phrase& p : smp.phrases) {
-        const flickr30k_chain* ch = ann.find(p.chain_id);
-        if (ch && !ch->boxes.empty()) {
-          p.boxes = ch->boxes;
-        } else if (p.chain_id == "0") {
-          // notvisual: counted by add_sample_statistics
-        } else if (!ch) {
-          ++c.missing_chain_phrases;
-          if (c.missing_chain_examples.size() < 20)
-            c.missing_chain_examples.push_back(txt_path + ":" + std::to_string(s.line) +
-                                               ": chain " + p.chain_id);
-          if (opt.missing_chain_is_error)
-            sink.report(error_kind::invalid, txt_path, s.line,
-                        "chain id " + p.chain_id + " is absent from " + xml_path);
-        } else if (ch->scene) {
-          ++c.scene_phrases;
-        } else {
-          ++c.nobox_phrases;
-        }
-      }
-      r.samples.push_back(std::move(smp));
-    }
+  auto path = [&](const char* folder, const char* ext) {
+    std::string p = opt.root;
+    if (!p.empty() && p.back() != '/') p += '/';
+    return p.append(folder).append(id).append(ext);
+  };
+  if (!read_flickr30k_file(annotations, name, path("Annotations/", ".xml"),
+                           flickr30k_max_file_bytes, xml, 0)) {
+    sink.report(error_kind::io, path("Annotations/", ".xml"), 0,
+                "cannot read annotation file" + read_failure_reason(flickr30k_max_file_bytes));
+    r.problems = sink.take();
+    return;
   }
+  // The fast scanner fills the scratch annotation, whose chain ids view `xml`; any other file
+  // goes through TinyXML2 (which also reports every problem) into `fallback`.
+  flickr30k_scratch& ann = counts.scratch;
+  ann.clear();
+  flickr30k_annotation fallback;
+  if (!(opt.fast_xml && fast_parse_flickr30k_annotation(xml, ann))) {
+    fallback = parse_flickr30k_annotation(xml, path("Annotations/", ".xml"), sink, false);
+    ann.assign(fallback);
+  }
+  name.replace(name.size() - 3, 3, "txt");
+  const std::string txt_path = path("Sentences/", ".txt");
+  if (!read_flickr30k_file(sentences_dir, name, txt_path, flickr30k_max_file_bytes, txt, 1)) {
+    sink.report(error_kind::io, txt_path, 0,
+                "cannot read sentence file" + read_failure_reason(flickr30k_max_file_bytes));
+    r.problems = sink.take();
+    return;
+  }
+  std::vector<flickr30k_sentence> sentences = parse_flickr30k_sentences(txt, txt_path, sink);
+
+  auto& c = counts.annotations;
+  c.boxes += ann.box_objects;
+  c.shared_boxes += ann.shared_boxes;
+  c.scene_objects += ann.scene_objects;
+  c.nobox_objects += ann.nobox_objects;
+  c.degenerate_boxes += ann.degenerate_boxes;
+  c.chains += ann.chains.size();
+  for (const auto& ch : ann.chains)
+    if (ch.count >= 2) ++c.multi_box_chains;
+
+  r.samples.resize(sentences.size());
+  int index = 0;
+  for (std::size_t k = 0; k < sentences.size(); ++k) {
+    flickr30k_sentence& s = sentences[k];
+    sample& smp = r.samples[k];
+    smp.image_id = id;
+    smp.size = ann.size;
+    smp.sentence_index = index++;
+    smp.sentence = std::move(s.text);
+    smp.phrases = std::move(s.phrases);
+    for (phrase& p : smp.phrases) {
+      const flickr30k_scratch::chain* ch = ann.find(p.chain_id);
+      if (ch && ch->count > 0) {
+        ann.copy_boxes(*ch, p.boxes);
+      } else if (p.chain_id == "0") {
+        // notvisual: counted by sample_counter
+      } else if (!ch) {
+        ++c.missing_chain_phrases;
+        if (r.missing_chain_examples.size() < 20)
+          r.missing_chain_examples.push_back(txt_path + ":" + std::to_string(s.line) + ": chain " +
+                                             p.chain_id);
+        if (opt.missing_chain_is_error)
+          sink.report(error_kind::invalid, txt_path, s.line,
+                      "chain id " + p.chain_id + " is absent from " + path("Annotations/", ".xml"));
+      } else if (ch->scene) {
+        ++c.scene_phrases;
+      } else {
+        ++c.nobox_phrases;
+      }
+    }
+    counts.samples.add(smp);
+  }
+  if (!r.samples.empty()) counts.samples.count_image();
   r.problems = sink.take();
 }
 
@@ -670,16 +812,26 @@ inline void load_flickr30k_image(const flickr30k_options& opt, const std::string
 
 namespace detail {
 
-/// Calls fn(i) for i in [0, n) on `threads` threads (0 = hardware concurrency) that take blocks
-/// of 64 indices from a shared counter, so a thread slowed down by other load on the machine
-/// does not hold the others up. If calls throw, the exception of the smallest failing index is
-/// rethrown (the same one as a sequential loop would throw, whatever the timing); indices above
-/// a known failure are skipped.
+/// Block of indices a worker of for_each_image_dynamic takes at a time.
+inline constexpr std::size_t dynamic_block = 64;
+
+/// Number of workers for_each_image_dynamic uses for n indices (0 threads = hardware
+/// concurrency; never more than there are blocks, at least 1).
+inline unsigned dynamic_worker_count(std::size_t n, unsigned threads) {
+  const unsigned t = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  return static_cast<unsigned>(
+      std::max<std::size_t>(1, std::min<std::size_t>(t, (n + dynamic_block - 1) / dynamic_block)));
+}
+
+/// Calls fn(i, w) for i in [0, n) on dynamic_worker_count(n, threads) threads, w being the
+/// worker's index; workers take blocks of 64 indices from a shared counter, so a thread slowed
+/// down by other load on the machine does not hold the others up. If calls throw, the exception
+/// of the smallest failing index is rethrown (the same one as a sequential loop would throw,
+/// whatever the timing); indices above a known failure are skipped.
 template <class Fn>
 void for_each_image_dynamic(std::size_t n, unsigned threads, Fn&& fn) {
-  constexpr std::size_t block = 64;
-  unsigned t = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
-  t = static_cast<unsigned>(std::min<std::size_t>(t, (n + block - 1) / block));
+  constexpr std::size_t block = dynamic_block;
+  const unsigned t = dynamic_worker_count(n, threads);
   std::atomic<std::size_t> next{0};
   std::atomic<std::size_t> first_error{n};
   std::vector<std::exception_ptr> errors(std::max(1u, t));
@@ -692,7 +844,7 @@ void for_each_image_dynamic(std::size_t n, unsigned threads, Fn&& fn) {
       for (std::size_t i = b; i < e; ++i) {
         if (i > first_error.load(std::memory_order_relaxed)) return;
         try {
-          fn(i);
+          fn(i, w);
         } catch (...) {
           if (i < error_index[w]) {
             error_index[w] = i;
@@ -765,33 +917,43 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   std::vector<detail::flickr30k_image_result> per(ids.size());
   const detail::flickr30k_folder annotations(detail::path_join(opt.root, "Annotations"));
   const detail::flickr30k_folder sentences(detail::path_join(opt.root, "Sentences"));
-  detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i) {
-    detail::load_flickr30k_image(opt, ids[i], annotations, sentences, per[i]);
+  std::vector<detail::flickr30k_counts> counts(
+      detail::dynamic_worker_count(ids.size(), opt.threads));
+  detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i, unsigned w) {
+    detail::load_flickr30k_image(opt, ids[i], annotations, sentences, counts[w], per[i]);
   });
 
-  std::size_t total = 0;
-  for (const auto& r : per) total += r.samples.size();
-  std::vector<sample> samples;
-  samples.reserve(total);
+  // Samples move into one vector in image order, on the same threads (offsets from a prefix
+  // sum); problems and examples are gathered in image order.
+  std::vector<std::size_t> offset(ids.size() + 1, 0);
+  for (std::size_t i = 0; i < ids.size(); ++i) offset[i + 1] = offset[i] + per[i].samples.size();
+  std::vector<sample> samples(offset.back());
+  detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i, unsigned) {
+    std::move(per[i].samples.begin(), per[i].samples.end(),
+              samples.begin() + static_cast<std::ptrdiff_t>(offset[i]));
+    per[i].samples = {};
+  });
   dataset_statistics& st = res.statistics;
   for (auto& r : per) {
-    for (auto& s : r.samples) samples.push_back(std::move(s));
-    const auto& c = r.counts;
-    st.boxes += c.boxes;
-    st.shared_boxes += c.shared_boxes;
-    st.chains += c.chains;
-    st.multi_box_chains += c.multi_box_chains;
-    st.scene_objects += c.scene_objects;
-    st.nobox_objects += c.nobox_objects;
-    st.degenerate_boxes += c.degenerate_boxes;
-    st.missing_chain_phrases += c.missing_chain_phrases;
-    st.scene_phrases += c.scene_phrases;
-    st.nobox_phrases += c.nobox_phrases;
-    for (const auto& m : c.missing_chain_examples)
-      if (st.missing_chain_examples.size() < 20) st.missing_chain_examples.push_back(m);
+    for (auto& m : r.missing_chain_examples)
+      if (st.missing_chain_examples.size() < 20) st.missing_chain_examples.push_back(std::move(m));
     sink.append(std::move(r.problems));
   }
   per.clear();
+  for (const auto& c : counts) {
+    const auto& a = c.annotations;
+    st.boxes += a.boxes;
+    st.shared_boxes += a.shared_boxes;
+    st.chains += a.chains;
+    st.multi_box_chains += a.multi_box_chains;
+    st.scene_objects += a.scene_objects;
+    st.nobox_objects += a.nobox_objects;
+    st.degenerate_boxes += a.degenerate_boxes;
+    st.missing_chain_phrases += a.missing_chain_phrases;
+    st.scene_phrases += a.scene_phrases;
+    st.nobox_phrases += a.nobox_phrases;
+    c.samples.add_to(st);
+  }
   std::string image_dir = opt.image_dir;
   if (image_dir.empty()) {
     const std::string d = detail::path_join(opt.root, "flickr30k-images");
@@ -800,7 +962,6 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   res.dataset = in_memory_dataset(
       "flickr30k_entities:" + (opt.image_ids.empty() ? opt.split : std::string("custom")),
       std::move(samples), std::move(image_dir));
-  add_sample_statistics(res.dataset, st);
   res.problems = sink.take();
   return res;
 }
