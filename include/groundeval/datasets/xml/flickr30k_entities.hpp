@@ -236,7 +236,10 @@ inline bool parse_int_text(std::string_view t, long long& value) {
 /// `a == lit` for a string literal, inlined (no out-of-line compare call).
 template <std::size_t N>
 inline bool xml_name_is(std::string_view a, const char (&lit)[N]) noexcept {
-  return a.size() == N - 1 && std::memcmp(a.data(), lit, N - 1) == 0;
+  if (a.size() != N - 1) return false;
+  for (std::size_t i = 0; i + 1 < N; ++i)  // constant trip count: unrolled, no memcmp call
+    if (a[i] != lit[i]) return false;
+  return true;
 }
 
 inline bool xml_same_name(std::string_view a, std::string_view b) noexcept {
@@ -329,7 +332,35 @@ bool fast_parse_flickr30k_annotation(std::string_view x, Annotation& ann) {
   };
   auto name_char = [](char c) { return xml_name_classes.cls[static_cast<unsigned char>(c)] != 0; };
   auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
-  static constexpr std::string_view box_tags[4] = {"xmin", "ymin", "xmax", "ymax"};
+  // Keeps the trimmed text of value element `cap`; false where TinyXML2 must decide.
+  auto store = [&](int cap, std::string_view v) {
+    if (cap == 2) {
+      if (v.empty()) return false;
+      for (const char ch : v)
+        if (ch < '0' || ch > '9') return false;
+      obj.names.push_back(v);
+      return true;
+    }
+    long long val = 0;
+    if (!parse_int_text(v, val)) return false;
+    if (cap == 0) {
+      w = val;
+      have_w = true;
+    } else if (cap == 1) {
+      h = val;
+      have_h = true;
+    } else if (cap <= 6) {
+      obj.v[cap - 3] = val;
+      have_v[cap - 3] = true;
+    } else if (cap == 7) {
+      obj.nobox = val;
+      have_nobox = true;
+    } else {
+      obj.scene = val;
+      have_scene = true;
+    }
+    return true;
+  };
   while (p < n) {
     std::size_t lt = p;
     while (lt < n && data[lt] != '<') ++lt;
@@ -377,33 +408,8 @@ bool fast_parse_flickr30k_annotation(std::string_view x, Annotation& ann) {
     if (closing) {
       --depth;
       if (capture >= 0 && depth == capture_depth) {
-        const std::string_view v =
-            xml_trim_view(std::string_view(data + text_begin, lt - text_begin));
-        if (capture == 2) {
-          if (v.empty()) return false;
-          for (const char ch : v)
-            if (ch < '0' || ch > '9') return false;
-          obj.names.push_back(v);
-        } else {
-          long long val = 0;
-          if (!parse_int_text(v, val)) return false;
-          if (capture == 0) {
-            w = val;
-            have_w = true;
-          } else if (capture == 1) {
-            h = val;
-            have_h = true;
-          } else if (capture <= 6) {
-            obj.v[capture - 3] = val;
-            have_v[capture - 3] = true;
-          } else if (capture == 7) {
-            obj.nobox = val;
-            have_nobox = true;
-          } else {
-            obj.scene = val;
-            have_scene = true;
-          }
-        }
+        if (!store(capture, xml_trim_view(std::string_view(data + text_begin, lt - text_begin))))
+          return false;
         capture = -1;
       } else if (depth == 2 && box_state == 1 && xml_name_is(name, "bndbox")) {
         box_state = 2;
@@ -459,12 +465,29 @@ bool fast_parse_flickr30k_annotation(std::string_view x, Annotation& ann) {
         cap = 8;
       }
     } else if (depth == 3 && box_state == 1 && xml_name_is(stack[2], "bndbox")) {
-      for (int k = 0; k < 4; ++k)
-        if (xml_same_name(name, box_tags[k]) && !have_v[k]) cap = 3 + k;
+      // xmin ymin xmax ymax -> 0 1 2 3
+      if (name.size() == 4 && (name[0] == 'x' || name[0] == 'y') && name[1] == 'm') {
+        const int k = (name[2] == 'i' && name[3] == 'n')   ? 0
+                      : (name[2] == 'a' && name[3] == 'x') ? 2
+                                                           : -1;
+        if (k >= 0 && !have_v[k + (name[0] == 'y')]) cap = 3 + k + (name[0] == 'y');
+      }
     }
     if (self_close) {
       if (cap >= 0) return false;  // an empty value: TinyXML2 path reports it
       continue;
+    }
+    if (cap >= 0) {
+      // The common value element "<tag>digits</tag>" in one step: the same result as pushing
+      // it and reading its text at the close tag.
+      std::size_t e = p;
+      while (e < n && static_cast<unsigned>(data[e] - '0') <= 9u) ++e;
+      if (e > p && e + 1 < n && data[e] == '<' && data[e + 1] == '/' &&
+          xml_closes(x, e + 2, name)) {
+        if (!store(cap, std::string_view(data + p, e - p))) return false;
+        p = e + 3 + name.size();
+        continue;
+      }
     }
     if (depth >= max_depth) return false;
     stack[depth] = name;
