@@ -115,13 +115,46 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
 
 namespace detail {
 
-inline std::string read_text_file(const std::string& path) {
+inline std::ifstream open_input_file(const std::string& path) {
   std::ifstream f(path, std::ios::binary);
   if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
+  return f;
+}
+
+/// The rest of the stream `f` of the file `path`.
+inline std::string read_stream(std::istream& f, const std::string& path) {
   std::ostringstream ss;
   ss << f.rdbuf();
   if (f.bad()) throw error(error_kind::io, path, 0, "read error");
   return std::move(ss).str();
+}
+
+inline std::string read_text_file(const std::string& path) {
+  std::ifstream f = open_input_file(path);
+  return read_stream(f, path);
+}
+
+/// The format of the file `path` open in `f`, from its first non-blank character (the stream is
+/// left after it).
+inline predictions_format sniff_predictions_format(std::istream& f, const std::string& path);
+
+/// A predictions file opened once: its format, and the stream back at the start of the file.
+struct opened_predictions {
+  std::ifstream in;
+  predictions_format format;
+};
+inline opened_predictions open_predictions(const std::string& path);
+
+template <class Keep>
+prediction_set read_jsonl_stream_if(std::istream& f, const std::string& path, Keep keep,
+                                    const predictions_read_options& opt) {
+  prediction_set out;
+  out.source = path;
+  jsonl_prediction_reader reader(f, path, opt);
+  phrase_prediction_record r;
+  while (reader.next(r))
+    if (keep(std::as_const(r))) out.phrases.push_back(std::move(r));
+  return out;
 }
 
 /// Python's str() of a JSON id (integer or string); anything else is an error.
@@ -405,15 +438,8 @@ inline bool jsonl_prediction_reader::next(phrase_prediction_record& out) {
 template <class Keep>
 prediction_set read_jsonl_predictions_if(const std::string& path, Keep keep,
                                          const predictions_read_options& opt) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
-  prediction_set out;
-  out.source = path;
-  jsonl_prediction_reader reader(f, path, opt);
-  phrase_prediction_record r;
-  while (reader.next(r))
-    if (keep(std::as_const(r))) out.phrases.push_back(std::move(r));
-  return out;
+  std::ifstream f = detail::open_input_file(path);
+  return detail::read_jsonl_stream_if(f, path, keep, opt);
 }
 
 inline prediction_set read_jsonl_predictions(const std::string& path,
@@ -461,9 +487,21 @@ inline void write_jsonl_predictions(std::ostream& os, const prediction_set& p) {
   for (const auto& r : p.phrases) write_jsonl_record(os, r);
 }
 
+inline detail::opened_predictions detail::open_predictions(const std::string& path) {
+  std::ifstream f = open_input_file(path);
+  const predictions_format format = sniff_predictions_format(f, path);
+  f.clear();
+  f.seekg(0);
+  if (!f) throw error(error_kind::io, path, 0, "cannot read the file again from its start");
+  return {std::move(f), format};
+}
+
 inline predictions_format detect_predictions_format(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
+  return detail::open_predictions(path).format;
+}
+
+inline predictions_format detail::sniff_predictions_format(std::istream& f,
+                                                           const std::string& path) {
   char c = 0;
   std::size_t line = 1;
   char head[3] = {0, 0, 0};
@@ -486,9 +524,11 @@ inline predictions_format detect_predictions_format(const std::string& path) {
 
 inline prediction_set read_predictions(const std::string& path,
                                        const predictions_read_options& opt) {
-  return detect_predictions_format(path) == predictions_format::mdetr_json
-             ? read_mdetr_predictions(path, opt)
-             : read_jsonl_predictions(path, opt);
+  auto [f, format] = detail::open_predictions(path);
+  if (format == predictions_format::mdetr_json)
+    return parse_mdetr_predictions(detail::read_stream(f, path), path, opt);
+  return detail::read_jsonl_stream_if(
+      f, path, [](const phrase_prediction_record&) { return true; }, opt);
 }
 
 template <Dataset D>
@@ -496,10 +536,9 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const evaluation_options& eopt,
                                             const predictions_read_options& ropt,
                                             std::size_t batch) {
-  if (detect_predictions_format(path) == predictions_format::mdetr_json)
-    return evaluate(data, read_mdetr_predictions(path, ropt), eopt);
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
+  auto [f, format] = detail::open_predictions(path);  // opened once
+  if (format == predictions_format::mdetr_json)
+    return evaluate(data, parse_mdetr_predictions(detail::read_stream(f, path), path, ropt), eopt);
   evaluator<D> ev(data, eopt, path);
   jsonl_prediction_reader reader(f, path, ropt);
   std::vector<phrase_prediction_record> buf(std::max<std::size_t>(batch, 1));
