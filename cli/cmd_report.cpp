@@ -248,6 +248,8 @@ inline int run(const std::vector<std::string>& args) {
     in.runs.push_back(summarize(r.result, r.name,
                                 g == r.manifest.end() ? std::string("?") : g->second,
                                 data.description + " (" + data.split + ")"));
+    auto l = r.manifest.find("latency");  // absent in runs made before the key existed
+    in.runs.back().in_process = l != r.manifest.end() && l->second == "in-process";
   }
 
   // Pairs and qualitative cases.

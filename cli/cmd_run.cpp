@@ -8,7 +8,6 @@
 #include "grounder_spec.hpp"
 
 #include <groundeval/config.hpp>
-#include <groundeval/datasets/subsample.hpp>
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/progress.hpp>
@@ -35,8 +34,8 @@ namespace detail_run {
 
 inline constexpr const char* usage =
     "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S]\n"
-    "                      [--limit N | --sample N --seed S] [--shard i/n] [--start-over]\n"
-    "                      [--concurrency C] [--quiet]\n"
+    "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
+    "                      [--shard i/n] [--start-over] [--concurrency C] [--quiet]\n"
     "\n"
     "Runs a grounder over every evaluable phrase of a data set (one request per sentence, all\n"
     "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl as\n"
@@ -51,6 +50,9 @@ inline constexpr const char* usage =
     "                   again with a larger or no limit continues the same run\n"
     "  --sample N       only the sentences of N images chosen by --seed (default seed 0); part\n"
     "                   of the run's identity (evaluate then needs --missing-as-miss)\n"
+    "  --sample-by K    image (default) or phrase: N evaluable phrases instead of N images\n"
+    "                   (only they are queried; the other phrases of their sentences are not)\n"
+    "  --seed S         the sampling seed (a non-negative integer; needs --sample)\n"
     "  --shard i/n      only the images of shard i of n (by FNV-1a of the image id); join the\n"
     "                   shards with `groundeval merge`\n"
     "  --concurrency C  requests in flight for the openai grounder (overrides its spec key;\n"
@@ -81,18 +83,21 @@ inline std::size_t parse_count(const std::string& option, const std::string& tex
 
 /// The manifest keys that may differ when a run is resumed.
 inline std::vector<std::string> volatile_keys() {
-  return {"start_time", "end_time", "last_start_time", "hostname",     "status",
-          "limit",      "command",  "concurrency",     "server_model", "grounder_config"};
+  // "latency" follows from the grounder kind (part of grounder_spec); volatile so that runs made
+  // before the key existed resume (and get it).
+  return {"start_time", "end_time",    "last_start_time", "hostname",        "status", "limit",
+          "command",    "concurrency", "server_model",    "grounder_config", "latency"};
 }
 
 inline int run(const std::vector<std::string>& args) {
   std::string dataset, split = "test", grounder, out;
-  std::optional<std::size_t> limit, sample_n;
-  std::optional<std::uint64_t> seed;
+  std::optional<std::size_t> limit;
+  sample_option sampling;
   std::optional<shard_spec> shard;
   std::optional<std::size_t> concurrency;
   bool start_over = false, quiet = false;
   for (std::size_t i = 0; i < args.size(); ++i) {
+    if (sampling.parse("run", args, i)) continue;
     const std::string& a = args[i];
     auto value = [&] { return option_value("run", args, i); };
     if (a == "--help" || a == "-h") {
@@ -109,10 +114,6 @@ inline int run(const std::vector<std::string>& args) {
       out = value();
     } else if (a == "--limit") {
       limit = parse_count(a, value());
-    } else if (a == "--sample") {
-      sample_n = parse_count(a, value());
-    } else if (a == "--seed") {
-      seed = parse_count(a, value());
     } else if (a == "--shard") {
       shard = parse_shard(value());
     } else if (a == "--start-over") {
@@ -130,9 +131,9 @@ inline int run(const std::vector<std::string>& args) {
   if (dataset.empty() || grounder.empty() || out.empty())
     throw error(error_kind::config,
                 std::string("run: --dataset, --grounder and --out are required\n") + usage);
-  if (limit && sample_n)
+  if (limit && sampling)
     throw error(error_kind::config, "run: --limit and --sample cannot be combined");
-  if (seed && !sample_n) throw error(error_kind::config, "run: --seed needs --sample");
+  sampling.validate("run");
 
   grounder_spec gspec = parse_grounder_spec(grounder);  // spec errors before loading data
   // Concurrency changes how fast answers come, not which: it is kept out of the run's identity.
@@ -147,11 +148,7 @@ inline int run(const std::vector<std::string>& args) {
     gspec.params.emplace_back("concurrency", std::to_string(*concurrency));
   }
   loaded_dataset data = load_dataset_spec(dataset, split);
-  std::string selection = "all";
-  if (sample_n) {
-    data.dataset = subsample_images(data.dataset, *sample_n, seed.value_or(0));
-    selection = "images=" + std::to_string(*sample_n) + " seed=" + std::to_string(seed.value_or(0));
-  }
+  if (sampling) data.dataset = sampling.apply(data.dataset);
   std::unique_ptr<spec_grounder> g = make_grounder(gspec, data.dataset);
   const std::string description = g->describe();
   const std::string config_hash = hex64(groundeval::detail::fnv1a64(description));
@@ -160,7 +157,7 @@ inline int run(const std::vector<std::string>& args) {
   m["dataset"] = data.description;
   m["split"] = data.split;
   m["dataset_name"] = data.dataset.name();
-  m["selection"] = selection;
+  m["selection"] = sampling.describe();
   m["dataset_content_hash"] = dataset_content_hash(data.dataset);
   m["grounder_spec"] = identity_spec;
   if (!gspec.file.empty()) m["grounder_config"] = gspec.file;
@@ -173,6 +170,7 @@ inline int run(const std::vector<std::string>& args) {
   }
   m["grounder"] = description;
   m["grounder_name"] = g->name();
+  m["latency"] = g->measures_latency() ? "measured" : "in-process";
   m["config_hash"] = config_hash;
   m["groundeval_version"] = version_string;
 #ifdef GROUNDEVAL_GIT_HASH
@@ -205,6 +203,7 @@ inline int run(const std::vector<std::string>& args) {
     cur["hostname"] = m["hostname"];
     cur["limit"] = m["limit"];
     cur["command"] = m["command"];
+    cur["latency"] = m["latency"];
     if (m.contains("concurrency")) cur["concurrency"] = m["concurrency"];
     if (m.contains("grounder_config"))
       cur["grounder_config"] = m["grounder_config"];

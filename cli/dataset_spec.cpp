@@ -9,6 +9,8 @@
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/error.hpp>
 
+#include <cstdio>
+
 namespace groundeval::cli {
 
 std::string default_data_dir() {
@@ -75,6 +77,22 @@ std::string sample_option::describe() const {
   if (!n) return "all";
   return std::string(by_phrase.value_or(false) ? "phrases=" : "images=") + std::to_string(*n) +
          " seed=" + std::to_string(seed_or_default());
+}
+
+std::optional<sample_option> sample_option::from_description(const std::string& text) {
+  sample_option o;
+  if (text == "all") return o;
+  for (const bool phrases : {false, true}) {
+    unsigned long long n = 0, seed = 0;
+    if (std::sscanf(text.c_str(), phrases ? "phrases=%llu seed=%llu" : "images=%llu seed=%llu", &n,
+                    &seed) != 2)
+      continue;
+    o.n = static_cast<std::size_t>(n);
+    o.seed = static_cast<std::uint64_t>(seed);
+    if (phrases) o.by_phrase = true;
+    return o;
+  }
+  return std::nullopt;
 }
 
 in_memory_dataset sample_option::apply(const in_memory_dataset& ds) const {

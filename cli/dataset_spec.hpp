@@ -44,8 +44,10 @@ struct sample_option {
   bool parse(std::string_view command, const std::vector<std::string>& args, std::size_t& i);
   /// --seed or --sample-by without --sample is a config error naming `command`.
   void validate(std::string_view command) const;
-  /// "images=N seed=S" / "phrases=N seed=S" (the form run manifests record).
+  /// "images=N seed=S" / "phrases=N seed=S" (the form run manifests record); "all" without N.
   std::string describe() const;
+  /// The option describe() wrote `text` for; nullopt when `text` is not such a description.
+  static std::optional<sample_option> from_description(const std::string& text);
   /// The sub-sampled data set (the data set itself when no --sample was given).
   in_memory_dataset apply(const in_memory_dataset& ds) const;
 };

@@ -8,7 +8,6 @@
 
 #include "command.hpp"
 
-#include <groundeval/datasets/subsample.hpp>
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/baselines.hpp>
@@ -287,6 +286,7 @@ class openai_spec_grounder final : public spec_grounder {
     return out;
   }
   std::string server_model() const override { return m_server_model; }
+  bool measures_latency() const override { return true; }
 
  private:
   std::size_t m_conc;
@@ -634,11 +634,11 @@ loaded_dataset load_run_dataset(const std::map<std::string, std::string, std::le
   if (sp.empty() || sp == "(from the file)") sp = "test";
   loaded_dataset d = load_dataset_spec(spec, sp);
   const std::string sel = get("selection");
-  if (!sel.empty() && sel != "all") {
-    unsigned long long n = 0, seed = 0;
-    if (std::sscanf(sel.c_str(), "images=%llu seed=%llu", &n, &seed) != 2)
+  if (!sel.empty()) {
+    const auto sampling = sample_option::from_description(sel);
+    if (!sampling)
       throw error(error_kind::parse, source, 0, "unknown \"selection\" value '" + sel + "'");
-    d.dataset = subsample_images(d.dataset, static_cast<std::size_t>(n), seed);
+    if (*sampling) d.dataset = sampling->apply(d.dataset);
   }
   const std::string want = get("dataset_content_hash");
   if (warning && !want.empty()) {

@@ -73,6 +73,10 @@ class spec_grounder {
   virtual std::size_t batch_size() const { return 64; }
   /// The model name a server reported in its answers so far (empty when none).
   virtual std::string server_model() const { return {}; }
+  /// Whether its times per query measure a model answering (a server's round trip). False for
+  /// the grounders that answer in-process (baselines, oracle, replays of stored answers): they
+  /// take microseconds, which says nothing about any model; the report shows no latency for them.
+  virtual bool measures_latency() const { return false; }
 };
 
 /// Builds the grounder of `spec`. `data` is the data set being run (the oracle needs its ground

@@ -212,6 +212,7 @@ TEST_CASE("the JSON report has the same numbers and escapes strings", "[report]"
   CHECK(doc["runs"][1]["by_type"][1]["category"] == evil);
   CHECK(doc["runs"][0]["overall"]["recall_at_1"].get<double>() == 0.25);
   CHECK(doc["runs"][1]["latency"]["p95_s"].get<double>() == 0.5);
+  CHECK(doc["runs"][1]["in_process"] == false);
   CHECK(doc["runs"][0]["by_size"][1]["recall_at_1"].get<double>() == 1.0 / 3.0);
   CHECK(doc["runs"][0]["top1_iou_cdf"].size() == 101);
   CHECK(doc["runs"][0]["top1_iou_cdf"][0].get<double>() == 0.25);
@@ -222,6 +223,36 @@ TEST_CASE("the JSON report has the same numbers and escapes strings", "[report]"
   CHECK(doc["cases"][0]["phrase"] == evil);
   CHECK(doc["cases"][0]["iou"]["evil<run>"].get<double>() == 0.8);
   CHECK(doc["runs"][0]["mean_iou"].get<double>() == 0.4321);
+#endif
+}
+
+TEST_CASE("an in-process grounder's latency is not shown as a measurement", "[report]") {
+  report_input in = sample_report();
+  // Run 1 has measured latencies (0.25 s mean); mark it in-process (a baseline or a replay).
+  REQUIRE(in.runs[1].latency);
+  const std::string measured_html = render_html(in), measured_md = render_markdown(in);
+  CHECK(measured_html.find("in-process") == std::string::npos);
+  CHECK(measured_md.find("in-process") == std::string::npos);
+  in.runs[1].in_process = true;
+  const std::string h = render_html(in), m = render_markdown(in), j = render_json(in);
+  CHECK(h.find("<td>0.250</td>") == std::string::npos);
+  CHECK(h.find("<td>4.00</td>") == std::string::npos);
+  CHECK(h.find("<td>\xE2\x80\x94 (in-process)</td><td>\xE2\x80\x94</td><td>\xE2\x80\x94</td>"
+               "<td>\xE2\x80\x94</td></tr>") != std::string::npos);
+  CHECK(h.find("their latency is not shown") != std::string::npos);
+  CHECK(m.find("| 1 | 2 | 0 | — (in-process) | — | — | — |\n") != std::string::npos);
+  CHECK(m.find("| 0.250 |") == std::string::npos);
+  CHECK(m.find("their latency is not shown") != std::string::npos);
+  // The run without latencies that is not in-process still shows plain dashes.
+  CHECK(m.find("| 0 | 2 | 0 | — | — | — | — |\n") != std::string::npos);
+  CHECK(j.find("\"latency\": null, \"in_process\": true") != std::string::npos);
+  CHECK(j.find("\"latency\": null, \"in_process\": false") != std::string::npos);
+  CHECK(j.find("\"mean_s\"") == std::string::npos);
+#if defined(GROUNDEVAL_TEST_HAVE_JSON)
+  const auto doc = nlohmann::json::parse(j);
+  CHECK(doc["runs"][1]["in_process"] == true);
+  CHECK(doc["runs"][1]["latency"].is_null());
+  CHECK(doc["runs"][0]["in_process"] == false);
 #endif
 }
 

@@ -145,6 +145,44 @@ def case_run_resume(b, w):
             fail("manifest.json lacks %s: %s" % (k, m))
     if m["grounder_spec"] != "random:4?boxes=4" or m["status"] != "complete":
         fail("unexpected manifest %s" % m)
+    if m.get("latency") != "in-process":
+        fail("a baseline's manifest latency: %r (expected 'in-process')" % m.get("latency"))
+    # A run directory made before the "latency" key existed resumes, and gets the key.
+    del m["latency"]
+    json.dump(m, open(os.path.join(crash, "manifest.json"), "w"))
+    ge(b, "run", "--dataset", spec, "--grounder", "random:4?boxes=4", "--out", crash, "--quiet")
+    if json.load(open(os.path.join(crash, "manifest.json"))).get("latency") != "in-process":
+        fail("an older run resumed without getting the manifest key latency")
+    # Sampling: the option `stats` has too (--sample N [--sample-by image|phrase] [--seed S]);
+    # the selection is recorded and `report` evaluates the run on the same sample.
+    for by, n, want in (("image", "3", "images=3 seed=2"), ("phrase", "5", "phrases=5 seed=2")):
+        out = os.path.join(w, "sample-" + by)
+        ge(b, "run", "--dataset", spec, "--grounder", "whole-image", "--out", out, "--sample", n,
+           "--sample-by", by, "--seed", "2", "--quiet")
+        m = json.load(open(os.path.join(out, "manifest.json")))
+        if m["selection"] != want:
+            fail("--sample %s --sample-by %s: selection %r, expected %r"
+                 % (n, by, m["selection"], want))
+        got = records(os.path.join(out, "predictions.jsonl"))
+        images = {k[0] for k in got}
+        if (by == "phrase" and len(got) != 5) or (by == "image" and len(images) != 3):
+            fail("--sample %s --sample-by %s recorded %d queries on %d images"
+                 % (n, by, len(got), len(images)))
+        rep = os.path.join(w, "sample-report-" + by)
+        p = ge(b, "report", out, "--out", rep)
+        j = json.load(open(os.path.join(rep, "report.json")))
+        if j["runs"][0]["phrases"] != len(got) or "no answer" in p.stdout + p.stderr:
+            fail("report on a sampled run: %d phrases evaluated, %d recorded\n%s"
+                 % (j["runs"][0]["phrases"], len(got), p.stdout + p.stderr))
+    out = os.path.join(w, "sample-bad")
+    for args, msg in ((["--seed", "1"], "run: --seed needs --sample"),
+                      (["--sample-by", "phrase"], "run: --sample-by needs --sample"),
+                      (["--sample", "x"], "run: --sample 'x' is not a non-negative integer"),
+                      (["--sample", "2", "--limit", "1"], "--limit and --sample cannot be combined")):
+        p = ge(b, "run", "--dataset", spec, "--grounder", "whole-image", "--out", out, *args,
+               expect=1)
+        if msg not in p.stderr:
+            fail("run %s: expected %r in:\n%s" % (" ".join(args), msg, p.stderr))
 
 
 def case_shard_merge(b, w):
@@ -269,6 +307,15 @@ def case_sigint(b, w):
         r = records(os.path.join(out, "predictions.jsonl"))
         if len(r) != 48 or any(v["status"] != "ok" for v in r.values()):
             fail("the resumed run has %d records (48 expected) or failed answers" % len(r))
+        # A server's round trips are a measurement: the report shows them.
+        if json.load(open(os.path.join(out, "manifest.json"))).get("latency") != "measured":
+            fail("openai run manifest latency is not 'measured'")
+        rep = os.path.join(w, "report")
+        ge(b, "report", out, "--out", rep, "--quiet")
+        lat = json.load(open(os.path.join(rep, "report.json")))["runs"][0]
+        if lat.get("in_process") or not lat["latency"] or lat["latency"]["mean_s"] < 0.2:
+            fail("openai run in the report: in_process %r, latency %r"
+                 % (lat.get("in_process"), lat["latency"]))
     finally:
         srv.shutdown()
 
@@ -351,6 +398,12 @@ def case_report(b, w):
     md = open(os.path.join(rep, "report.md")).read()
     if "center" not in md or "random" not in md:
         fail("report.md lacks the runs")
+    # Baselines answer in-process: no latency or queries per second is shown for them.
+    if any(not r.get("in_process") or r["latency"] is not None for r in j["runs"]):
+        fail("report.json shows a baseline's latency: %s"
+             % [(r.get("in_process"), r["latency"]) for r in j["runs"]])
+    if md.count("| — (in-process) | — | — | — |") != 2 or "(in-process)</td>" not in html:
+        fail("the report does not mark the baselines' latency as in-process")
     # With images on disk (PNG data in .jpg files; the decoder reads the content), the cases are
     # drawn, when the DejaVu font is installed.
     font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

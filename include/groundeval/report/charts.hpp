@@ -117,6 +117,14 @@ inline void svg_legend(std::string& s, const std::vector<chart_series>& series, 
 /// The widest legend row a chart grows to before wrapping (px).
 inline constexpr double svg_legend_max_width = 640;
 
+/// The <svg> element of a chart of total_w x total_h px, with its accessible name and <title>.
+inline std::string svg_open(std::string_view title, double total_w, double total_h) {
+  const std::string w = svg_num(total_w), h = svg_num(total_h), t = html_escape(title);
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" + w + "\" height=\"" +
+         h + "\" viewBox=\"0 0 " + w + " " + h + "\" role=\"img\" aria-label=\"" + t +
+         "\"><title>" + t + "</title>";
+}
+
 inline void svg_y_axis_percent(std::string& s, double left, double top, double width,
                                double height) {
   for (int t = 0; t <= 100; t += 25) {
@@ -154,11 +162,7 @@ inline std::string svg_bar_chart(std::string_view title, const std::vector<std::
   const double top = 36 + 16.0 * (legend.rows - 1), height = 200,
                bottom = std::max(40.0, 0.58 * label_len + 24);
   const double total_w = left + std::max(width, legend.width) + 20, total_h = top + height + bottom;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" +
-                  detail::svg_num(total_w) + "\" height=\"" + detail::svg_num(total_h) +
-                  "\" viewBox=\"0 0 " + detail::svg_num(total_w) + " " + detail::svg_num(total_h) +
-                  "\" role=\"img\" aria-label=\"" + html_escape(title) + "\">";
-  s += "<title>" + html_escape(title) + "</title>";
+  std::string s = detail::svg_open(title, total_w, total_h);
   detail::svg_legend(s, series, left, 16, legend_room);
   detail::svg_y_axis_percent(s, left, top, width, height);
   for (std::size_t i = 0; i < groups.size(); ++i) {
@@ -196,11 +200,7 @@ inline std::string svg_cdf_chart(std::string_view title, std::string_view x_labe
   const auto legend = detail::svg_legend_layout(series, legend_room);
   const double top = 36 + 16.0 * (legend.rows - 1);
   const double total_w = left + std::max(width, legend.width) + 20, total_h = top + height + bottom;
-  std::string s = "<svg xmlns=\"http://www.w3.org/2000/svg\" class=\"chart\" width=\"" +
-                  detail::svg_num(total_w) + "\" height=\"" + detail::svg_num(total_h) +
-                  "\" viewBox=\"0 0 " + detail::svg_num(total_w) + " " + detail::svg_num(total_h) +
-                  "\" role=\"img\" aria-label=\"" + html_escape(title) + "\">";
-  s += "<title>" + html_escape(title) + "</title>";
+  std::string s = detail::svg_open(title, total_w, total_h);
   detail::svg_legend(s, series, left, 16, legend_room);
   detail::svg_y_axis_percent(s, left, top, width, height);
   for (int t = 0; t <= 10; ++t) {

@@ -62,6 +62,9 @@ struct run_summary {
   std::vector<size_row> by_size;
   std::uint64_t format_failures = 0, empty_answers = 0, errors = 0;
   std::optional<latency_row> latency;
+  /// The grounder answers in-process (a baseline, an oracle, a replay of stored answers): its
+  /// times per query measure no model, so the report shows "— (in-process)" and no latency.
+  bool in_process = false;
   std::vector<double> top1_ious;  ///< one per evaluated phrase (0 when no box), for the CDF
 };
 

@@ -17,77 +17,69 @@
 
 namespace groundeval::report {
 
+namespace detail {
+
+/// The loop both escapers share: each character of `s` is replaced by `rule(c)`, or kept when
+/// the rule gives an empty string.
+template <class Rule>
+std::string escape_chars(std::string_view s, std::size_t reserve, Rule rule) {
+  std::string out;
+  out.reserve(reserve);
+  for (char c : s) {
+    const std::string_view r = rule(c);
+    if (r.empty())
+      out += c;
+    else
+      out += r;
+  }
+  return out;
+}
+
+/// & < > as character references; empty for any other character.
+constexpr std::string_view markup_entity(char c) {
+  switch (c) {
+    case '&':
+      return "&amp;";
+    case '<':
+      return "&lt;";
+    case '>':
+      return "&gt;";
+    default:
+      return {};
+  }
+}
+
+/// A C0 control character other than tab.
+constexpr bool is_control_not_tab(char c) {
+  return static_cast<unsigned char>(c) < 0x20 && c != '\t';
+}
+
+}  // namespace detail
+
 /// Escapes text for HTML and SVG element content and quoted attribute values: & < > " ' become
 /// character references; control characters other than tab and newline become U+FFFD.
 inline std::string html_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 8);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t' && c != '\n')
-          out += "\xEF\xBF\xBD";
-        else
-          out += c;
-    }
-  }
-  return out;
+  return detail::escape_chars(s, s.size() + s.size() / 8, [](char c) -> std::string_view {
+    if (c == '"') return "&quot;";
+    if (c == '\'') return "&#39;";
+    if (c != '\n' && detail::is_control_not_tab(c)) return "\xEF\xBF\xBD";
+    return detail::markup_entity(c);
+  });
 }
 
 /// Escapes text for a Markdown table cell or paragraph: backslash ` * _ [ ] | ~ are escaped,
 /// < > & become character references (so no raw HTML gets through), line breaks become spaces.
 inline std::string markdown_escape(std::string_view s) {
-  std::string out;
-  out.reserve(s.size() + s.size() / 4);
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '\n':
-      case '\r':
-        out += ' ';
-        break;
-      case '\\':
-      case '`':
-      case '*':
-      case '_':
-      case '[':
-      case ']':
-      case '|':
-      case '~':
-        out += '\\';
-        out += c;
-        break;
-      default:
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\t')
-          out += ' ';
-        else
-          out += c;
-    }
-  }
-  return out;
+  // escaped.substr(2 * i, 2) is special[i] behind a backslash.
+  static constexpr std::string_view special = "\\`*_[]|~";
+  static constexpr std::string_view escaped = "\\\\\\`\\*\\_\\[\\]\\|\\~";
+  static_assert(escaped.size() == 2 * special.size());
+  return detail::escape_chars(s, s.size() + s.size() / 4, [](char c) -> std::string_view {
+    if (const auto i = special.find(c); i != std::string_view::npos)
+      return escaped.substr(2 * i, 2);
+    if (detail::is_control_not_tab(c)) return " ";  // line breaks included
+    return detail::markup_entity(c);
+  });
 }
 
 using ::groundeval::detail::json_number;

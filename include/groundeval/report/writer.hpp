@@ -13,6 +13,7 @@
 #include <groundeval/report/text.hpp>
 
 #include <algorithm>
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
@@ -117,11 +118,57 @@ inline const size_row* report_find_bucket(const run_summary& r, std::string_view
   return nullptr;
 }
 
+/// One bar-chart series per run: the Recall@1 of each group (phrase type or size bucket) in the
+/// row find(run, group) gives, NaN where the run has none.
+template <class Find>
+std::vector<chart_series> report_r1_series(const report_input& in,
+                                           const std::vector<std::string>& groups, Find find) {
+  std::vector<chart_series> series;
+  for (std::size_t i = 0; i < in.runs.size(); ++i) {
+    chart_series s{in.runs[i].name, run_color(i), {}};
+    for (const auto& g : groups) {
+      const auto* row = find(in.runs[i], g);
+      s.values.push_back(row ? row->r_at_1 : not_available);
+    }
+    series.push_back(std::move(s));
+  }
+  return series;
+}
+
+/// Recall@1 of a row in percent, then its number of phrases between `open` and `close`.
+template <class Row>
+std::string report_r1_count(const Row& row, std::string_view open, std::string_view close) {
+  std::string s = format_percent(row.r_at_1);
+  s += open;
+  s += std::to_string(row.phrases);
+  s += close;
+  return s;
+}
+
 inline std::string report_threshold_label(double t) { return format_fixed(t, 1); }
 
-inline std::string report_latency(const run_summary& r, double latency_row::*field, int digits) {
-  if (!r.latency) return "\xE2\x80\x94";
-  return format_fixed((*r.latency).*field, digits);
+/// Whether the report shows the run's latency: measured, and by a grounder that is not
+/// in-process.
+inline bool report_has_latency(const run_summary& r) { return r.latency && !r.in_process; }
+
+/// The latency columns: mean, p50 and p95 in seconds and queries per second; "—" when not
+/// measured, "— (in-process)" first for an in-process grounder.
+inline std::array<std::string, 4> report_latency_cells(const run_summary& r) {
+  const std::string none = "\xE2\x80\x94";
+  if (!report_has_latency(r))
+    return {r.in_process ? none + " (in-process)" : none, none, none, none};
+  const latency_row& l = *r.latency;
+  return {format_fixed(l.mean_s, 3), format_fixed(l.p50_s, 3), format_fixed(l.p95_s, 3),
+          format_fixed(l.queries_per_s, 2)};
+}
+
+/// A sentence on the runs whose grounder answers in-process, when there are any.
+inline std::string report_in_process_note(const report_input& in) {
+  for (const auto& r : in.runs)
+    if (r.in_process)
+      return " In-process grounders (baselines, oracles, replays of stored answers) take "
+             "microseconds per query, which measures no model: their latency is not shown.";
+  return {};
 }
 
 inline std::string report_bootstrap_note(const paired_summary& p) {
@@ -261,42 +308,39 @@ inline std::string render_html(const report_input& in) {
     h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td>" +
          std::to_string(r.format_failures) + "</td><td>" + std::to_string(r.empty_answers) +
          "</td><td>" + std::to_string(r.errors) + "</td>";
-    h += "<td>" + detail::report_latency(r, &latency_row::mean_s, 3) + "</td><td>" +
-         detail::report_latency(r, &latency_row::p50_s, 3) + "</td><td>" +
-         detail::report_latency(r, &latency_row::p95_s, 3) + "</td><td>" +
-         detail::report_latency(r, &latency_row::queries_per_s, 2) + "</td></tr>\n";
+    for (const auto& c : detail::report_latency_cells(r)) h += "<td>" + c + "</td>";
+    h += "</tr>\n";
   }
   h += "</table></div>\n<p class=\"meta\">Answers per status (format failures: the answer could "
-       "not be parsed into boxes) and the grounder's time per query.</p>\n\n";
+       "not be parsed into boxes) and the grounder's time per query.";
+  h += detail::report_in_process_note(in);
+  h += "</p>\n\n";
+
+  // The rows of a per-group table (phrase types, size buckets) and its end: the group, then the
+  // cells `cells` gives for each run's row of it (nullptr when the run has none).
+  auto group_rows = [&](const std::vector<std::string>& groups, auto find, auto cells) {
+    for (const auto& g : groups) {
+      h += "<tr><td class=\"l\">" + html_escape(g) + "</td>";
+      for (const auto& r : in.runs) h += cells(find(r, g));
+      h += "</tr>\n";
+    }
+    h += "</table></div>\n";
+  };
+  static constexpr std::string_view meta_open = " <span class=\"meta\">(", meta_close = ")</span>";
 
   // ---- per type
   h += "<h2 id=\"types\">Recall@1 per phrase type</h2>\n";
   {
-    std::vector<chart_series> series;
-    for (std::size_t i = 0; i < in.runs.size(); ++i) {
-      chart_series s{in.runs[i].name, run_color(i), {}};
-      for (const auto& t : types) {
-        const auto* row = detail::report_find_type(in.runs[i], t);
-        s.values.push_back(row ? row->r_at_1 : not_available);
-      }
-      series.push_back(std::move(s));
-    }
+    const auto series = detail::report_r1_series(in, types, detail::report_find_type);
     h += "<div class=\"scroll\">" + svg_bar_chart("Recall@1 per phrase type", types, series) +
          "</div>\n";
     h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Type</th>";
     for (const auto& r : in.runs) h += "<th>" + report_run_cell(in, r.name) + "</th>";
     h += "</tr>\n";
-    for (const auto& t : types) {
-      h += "<tr><td class=\"l\">" + html_escape(t) + "</td>";
-      for (const auto& r : in.runs) {
-        const auto* row = detail::report_find_type(r, t);
-        h += row ? "<td>" + format_percent(row->r_at_1) + " <span class=\"meta\">(" +
-                       std::to_string(row->phrases) + ")</span></td>"
+    group_rows(types, detail::report_find_type, [](const recall_row* row) {
+      return row ? "<td>" + detail::report_r1_count(*row, meta_open, meta_close) + "</td>"
                  : std::string("<td>\xE2\x80\x94</td>");
-      }
-      h += "</tr>\n";
-    }
-    h += "</table></div>\n";
+    });
   }
 
   // ---- IoU CDF
@@ -314,32 +358,17 @@ inline std::string render_html(const report_input& in) {
   // ---- size buckets
   h += "<h2 id=\"sizes\">Ground-truth box size</h2>\n";
   {
-    std::vector<chart_series> series;
-    for (std::size_t i = 0; i < in.runs.size(); ++i) {
-      chart_series s{in.runs[i].name, run_color(i), {}};
-      for (const auto& b : buckets) {
-        const auto* row = detail::report_find_bucket(in.runs[i], b);
-        s.values.push_back(row ? row->r_at_1 : not_available);
-      }
-      series.push_back(std::move(s));
-    }
+    const auto series = detail::report_r1_series(in, buckets, detail::report_find_bucket);
     h += "<div class=\"scroll\">" + svg_bar_chart("Recall@1 per box-size bucket", buckets, series) +
          "</div>\n<div class=\"scroll\"><table>\n<tr><th class=\"l\">Bucket</th>";
     for (const auto& r : in.runs)
       h += "<th>" + report_run_cell(in, r.name) + " R@1</th><th>Mean IoU</th>";
     h += "</tr>\n";
-    for (const auto& b : buckets) {
-      h += "<tr><td class=\"l\">" + html_escape(b) + "</td>";
-      for (const auto& r : in.runs) {
-        const auto* row = detail::report_find_bucket(r, b);
-        h += row ? "<td>" + format_percent(row->r_at_1) + " <span class=\"meta\">(" +
-                       std::to_string(row->phrases) + ")</span></td><td>" +
+    group_rows(buckets, detail::report_find_bucket, [](const size_row* row) {
+      return row ? "<td>" + detail::report_r1_count(*row, meta_open, meta_close) + "</td><td>" +
                        format_fixed(row->mean_iou, 3) + "</td>"
                  : std::string("<td>\xE2\x80\x94</td><td>\xE2\x80\x94</td>");
-      }
-      h += "</tr>\n";
-    }
-    h += "</table></div>\n";
+    });
   }
 
   // ---- paired statistics
@@ -442,26 +471,37 @@ inline std::string render_markdown(const report_input& in) {
     cell(m, format_fixed(r.mean_iou, 3));
     for (double v : r.accuracy_at) cell(m, format_percent(v));
     cell(m, format_percent(r.accuracy_50_95));
-    m += " " + std::to_string(r.format_failures) + " | " + std::to_string(r.empty_answers) + " | " +
-         std::to_string(r.errors) + " | " + detail::report_latency(r, &latency_row::mean_s, 3) +
-         " | " + detail::report_latency(r, &latency_row::p50_s, 3) + " | " +
-         detail::report_latency(r, &latency_row::p95_s, 3) + " | " +
-         detail::report_latency(r, &latency_row::queries_per_s, 2) + " |\n";
-  }
-  m += "\nRecall and accuracy in percent.\n\n## Recall@1 per phrase type\n\n| Type |";
-  for (const auto& r : in.runs) m += " " + e(r.name) + " |";
-  m += "\n|---|";
-  for (std::size_t i = 0; i < in.runs.size(); ++i) m += "---:|";
-  m += "\n";
-  for (const auto& t : types) {
-    m += "| " + e(t) + " |";
-    for (const auto& r : in.runs) {
-      const auto* row = detail::report_find_type(r, t);
-      cell(m, row ? format_percent(row->r_at_1) + " (" + std::to_string(row->phrases) + ")"
-                  : std::string("—"));
-    }
+    for (std::uint64_t v : {r.format_failures, r.empty_answers, r.errors})
+      cell(m, std::to_string(v));
+    for (const auto& c : detail::report_latency_cells(r)) cell(m, c);
     m += "\n";
   }
+  // A table with a column group per run: its header (` NAME<suffix> |` and `align` per run), then
+  // a row per group (phrase type, size bucket) with the cells `cells` writes for each run's row
+  // of it (nullptr when the run has none).
+  auto group_table = [&](const std::vector<std::string>& groups, std::string_view suffix,
+                         std::string_view align, auto find, auto cells) {
+    for (const auto& r : in.runs) {
+      m += ' ';  // separate appends: see `cell`
+      m += e(r.name);
+      m += suffix;
+      m += " |";
+    }
+    m += "\n|---|";
+    for (std::size_t i = 0; i < in.runs.size(); ++i) m += align;
+    m += "\n";
+    for (const auto& g : groups) {
+      m += "| " + e(g) + " |";
+      for (const auto& r : in.runs) cells(find(r, g));
+      m += "\n";
+    }
+  };
+  m += "\nRecall and accuracy in percent.";
+  m += detail::report_in_process_note(in);
+  m += "\n\n## Recall@1 per phrase type\n\n| Type |";
+  group_table(types, "", "---:|", detail::report_find_type, [&](const recall_row* row) {
+    cell(m, row ? detail::report_r1_count(*row, " (", ")") : std::string("—"));
+  });
   m += "\n## Top-1 IoU distribution\n\nFraction of phrases with top-1 IoU at most x, in "
        "percent.\n\n| "
        "Run |";
@@ -476,20 +516,11 @@ inline std::string render_markdown(const report_input& in) {
     m += "\n";
   }
   m += "\n## Ground-truth box size\n\n| Bucket |";
-  for (const auto& r : in.runs) m += " " + e(r.name) + " R@1 | Mean IoU |";
-  m += "\n|---|";
-  for (std::size_t i = 0; i < in.runs.size(); ++i) m += "---:|---:|";
-  m += "\n";
-  for (const auto& b : buckets) {
-    m += "| " + e(b) + " |";
-    for (const auto& r : in.runs) {
-      const auto* row = detail::report_find_bucket(r, b);
-      cell(m, row ? format_percent(row->r_at_1) + " (" + std::to_string(row->phrases) + ")"
-                  : std::string("—"));
-      cell(m, row ? format_fixed(row->mean_iou, 3) : std::string("—"));
-    }
-    m += "\n";
-  }
+  group_table(buckets, " R@1 | Mean IoU", "---:|---:|", detail::report_find_bucket,
+              [&](const size_row* row) {
+                cell(m, row ? detail::report_r1_count(*row, " (", ")") : std::string("—"));
+                cell(m, row ? format_fixed(row->mean_iou, 3) : std::string("—"));
+              });
   m += "\n## Paired statistics\n";
   if (in.pairs.empty()) m += "\nNo pair of runs to compare.\n";
   for (const auto& p : in.pairs) {
@@ -538,255 +569,162 @@ inline std::string render_json(const report_input& in) {
   validate(in);
   std::string j = "{\n  \"format\": \"groundeval-report\",\n  \"version\": 1,\n  \"groundeval\": ";
   json_quote(j, version_string);
-  j += ",\n  \"title\": ";
-  json_quote(j, in.title);
-  j += ",\n  \"generated\": ";
-  json_quote(j, in.generated);
-  auto num = [&j](double v) { json_number(j, v); };
-  auto cnt = [&j](std::uint64_t v) { json_number(j, v); };
-  auto key = [&j](std::string_view k) {
+  // Every member is written as `sep` (what comes before it) followed by "key": value.
+  auto key = [&j](std::string_view sep, std::string_view k) {
+    j += sep;
     json_quote(j, k);
     j += ": ";
   };
-  auto recall = [&](const recall_row& r) {
-    j += "{";
-    key("category");
-    json_quote(j, r.category);
-    j += ", ";
-    key("phrases");
-    cnt(r.phrases);
-    j += ", ";
-    key("recall_at_1");
-    num(r.r_at_1);
-    j += ", ";
-    key("recall_at_5");
-    num(r.r_at_5);
-    j += ", ";
-    key("recall_at_10");
-    num(r.r_at_10);
-    j += ", ";
-    key("upper_bound");
-    num(r.upper_bound);
-    j += "}";
+  auto str = [&](std::string_view sep, std::string_view k, std::string_view v) {
+    key(sep, k);
+    json_quote(j, v);
   };
-  auto interval = [&](const interval_row& x) {
-    j += "{\"estimate\": ";
-    num(x.estimate);
-    j += ", \"lower\": ";
-    num(x.lower);
-    j += ", \"upper\": ";
-    num(x.upper);
-    j += "}";
+  auto num = [&](std::string_view sep, std::string_view k, double v) {
+    key(sep, k);
+    json_number(j, v);
   };
-  j += ",\n  \"accuracy_thresholds\": [";
-  for (std::size_t i = 0; i < accuracy_thresholds.size(); ++i) {
-    if (i) j += ", ";
-    num(accuracy_thresholds[i]);
-  }
-  j += "],\n  \"runs\": [";
-  for (std::size_t i = 0; i < in.runs.size(); ++i) {
-    const auto& r = in.runs[i];
-    j += i ? ",\n    {" : "\n    {";
-    key("name");
-    json_quote(j, r.name);
-    j += ", ";
-    key("grounder");
-    json_quote(j, r.grounder);
-    j += ", ";
-    key("dataset");
-    json_quote(j, r.dataset);
-    j += ", ";
-    key("color");
-    json_quote(j, to_hex(run_color(i)));
-    j += ",\n     ";
-    key("images");
-    cnt(r.images);
-    j += ", ";
-    key("sentences");
-    cnt(r.sentences);
-    j += ", ";
-    key("phrases");
-    cnt(r.phrases);
-    j += ",\n     ";
-    key("overall");
-    recall(r.overall);
-    j += ",\n     ";
-    key("by_type");
+  auto cnt = [&](std::string_view sep, std::string_view k, std::uint64_t v) {
+    key(sep, k);
+    json_number(j, v);
+  };
+  // A JSON array of n items: `first` before item 0, `sep` before the others, each(t) writes t.
+  auto list = [&j](std::size_t n, std::string_view first, std::string_view sep, auto each) {
     j += "[";
-    for (std::size_t t = 0; t < r.by_type.size(); ++t) {
-      j += t ? ",\n       " : "\n       ";
-      recall(r.by_type[t]);
+    for (std::size_t t = 0; t < n; ++t) {
+      j += t ? sep : first;
+      each(t);
     }
-    j += "],\n     ";
-    key("mean_iou");
-    num(r.mean_iou);
-    j += ", ";
-    key("accuracy_at");
-    j += "[";
-    for (std::size_t t = 0; t < r.accuracy_at.size(); ++t) {
-      if (t) j += ", ";
-      num(r.accuracy_at[t]);
-    }
-    j += "], ";
-    key("accuracy_50_95");
-    num(r.accuracy_50_95);
-    j += ",\n     ";
-    key("by_size");
-    j += "[";
-    for (std::size_t t = 0; t < r.by_size.size(); ++t) {
-      j += t ? ", {" : "{";
-      key("bucket");
-      json_quote(j, r.by_size[t].bucket);
-      j += ", ";
-      key("phrases");
-      cnt(r.by_size[t].phrases);
-      j += ", ";
-      key("recall_at_1");
-      num(r.by_size[t].r_at_1);
-      j += ", ";
-      key("mean_iou");
-      num(r.by_size[t].mean_iou);
+    j += "]";
+  };
+  // Member `k`: an array of one object per element of `v`, each(x, i) writing the members of
+  // element i. A top-level array puts each object on a line of its own; a nested one (in a run
+  // or a pair) keeps them on the member's line.
+  enum class layout { top, nested };
+  auto objects = [&](layout l, std::string_view k, const auto& v, auto each) {
+    const bool top = l == layout::top;
+    key(top ? ",\n  " : ",\n     ", k);
+    list(v.size(), top ? "\n    {" : "{", top ? ",\n    {" : ", {", [&](std::size_t i) {
+      each(v[i], i);
       j += "}";
-    }
-    j += "],\n     ";
-    key("format_failures");
-    cnt(r.format_failures);
-    j += ", ";
-    key("empty_answers");
-    cnt(r.empty_answers);
-    j += ", ";
-    key("errors");
-    cnt(r.errors);
-    j += ",\n     ";
-    key("latency");
-    if (r.latency) {
-      j += "{\"count\": ";
-      cnt(r.latency->count);
-      j += ", \"mean_s\": ";
-      num(r.latency->mean_s);
-      j += ", \"p50_s\": ";
-      num(r.latency->p50_s);
-      j += ", \"p95_s\": ";
-      num(r.latency->p95_s);
-      j += ", \"queries_per_s\": ";
-      num(r.latency->queries_per_s);
+    });
+  };
+  auto numbers = [&](const auto& v) {
+    list(v.size(), "", ", ", [&](std::size_t t) { json_number(j, static_cast<double>(v[t])); });
+  };
+  auto recall = [&](const recall_row& r) {
+    str("{", "category", r.category);
+    cnt(", ", "phrases", r.phrases);
+    num(", ", "recall_at_1", r.r_at_1);
+    num(", ", "recall_at_5", r.r_at_5);
+    num(", ", "recall_at_10", r.r_at_10);
+    num(", ", "upper_bound", r.upper_bound);
+    j += "}";
+  };
+  auto interval = [&](std::string_view sep, std::string_view k, const interval_row& x) {
+    key(sep, k);
+    num("{", "estimate", x.estimate);
+    num(", ", "lower", x.lower);
+    num(", ", "upper", x.upper);
+    j += "}";
+  };
+  str(",\n  ", "title", in.title);
+  str(",\n  ", "generated", in.generated);
+  key(",\n  ", "accuracy_thresholds");
+  numbers(accuracy_thresholds);
+  objects(layout::top, "runs", in.runs, [&](const run_summary& r, std::size_t i) {
+    str("", "name", r.name);
+    str(", ", "grounder", r.grounder);
+    str(", ", "dataset", r.dataset);
+    str(", ", "color", to_hex(run_color(i)));
+    cnt(",\n     ", "images", r.images);
+    cnt(", ", "sentences", r.sentences);
+    cnt(", ", "phrases", r.phrases);
+    key(",\n     ", "overall");
+    recall(r.overall);
+    key(",\n     ", "by_type");
+    list(r.by_type.size(), "\n       ", ",\n       ", [&](std::size_t t) { recall(r.by_type[t]); });
+    num(",\n     ", "mean_iou", r.mean_iou);
+    key(", ", "accuracy_at");
+    numbers(r.accuracy_at);
+    num(", ", "accuracy_50_95", r.accuracy_50_95);
+    objects(layout::nested, "by_size", r.by_size, [&](const size_row& b, std::size_t) {
+      str("", "bucket", b.bucket);
+      cnt(", ", "phrases", b.phrases);
+      num(", ", "recall_at_1", b.r_at_1);
+      num(", ", "mean_iou", b.mean_iou);
+    });
+    cnt(",\n     ", "format_failures", r.format_failures);
+    cnt(", ", "empty_answers", r.empty_answers);
+    cnt(", ", "errors", r.errors);
+    key(",\n     ", "latency");
+    if (detail::report_has_latency(r)) {
+      cnt("{", "count", r.latency->count);
+      num(", ", "mean_s", r.latency->mean_s);
+      num(", ", "p50_s", r.latency->p50_s);
+      num(", ", "p95_s", r.latency->p95_s);
+      num(", ", "queries_per_s", r.latency->queries_per_s);
       j += "}";
     } else {
       j += "null";
     }
-    j += ",\n     ";
-    key("top1_iou_count");
-    cnt(r.top1_ious.size());
-    j += ", ";
-    key("top1_iou_cdf");
-    j += "[";
-    const auto f = cdf_grid(r.top1_ious);
-    for (std::size_t t = 0; t < f.size(); ++t) {
-      if (t) j += ", ";
-      num(f[t]);
-    }
-    j += "]}";
-  }
-  j += "],\n  \"pairs\": [";
-  for (std::size_t i = 0; i < in.pairs.size(); ++i) {
-    const auto& p = in.pairs[i];
-    j += i ? ",\n    {" : "\n    {";
-    key("run_a");
-    json_quote(j, p.run_a);
-    j += ", ";
-    key("run_b");
-    json_quote(j, p.run_b);
-    j += ", ";
-    key("phrases");
-    cnt(p.phrases);
-    j += ", ";
-    key("images");
-    cnt(p.images);
-    j += ",\n     \"mcnemar\": {\"both_right\": ";
-    cnt(p.both_right);
-    j += ", \"a_only\": ";
-    cnt(p.a_only);
-    j += ", \"b_only\": ";
-    cnt(p.b_only);
-    j += ", \"neither\": ";
-    cnt(p.neither);
-    j += ", \"p_value\": ";
-    num(p.mcnemar_p);
-    j += "},\n     ";
-    key("confidence");
-    num(p.confidence);
-    j += ", ";
-    key("bootstrap_samples");
-    cnt(p.bootstrap_samples);
-    j += ",\n     \"recall\": [";
-    for (std::size_t t = 0; t < p.recall.size(); ++t) {
-      j += t ? ", {\"k\": " : "{\"k\": ";
-      j += std::to_string(p.recall[t].k);
-      j += ", \"a\": ";
-      interval(p.recall[t].a);
-      j += ", \"b\": ";
-      interval(p.recall[t].b);
-      j += ", \"difference\": ";
-      interval(p.recall[t].difference);
-      j += "}";
-    }
-    j += "],\n     \"types\": [";
-    for (std::size_t t = 0; t < p.types.size(); ++t) {
-      j += t ? ", {" : "{";
-      key("type");
-      json_quote(j, p.types[t].type);
-      j += ", \"phrases\": ";
-      cnt(p.types[t].phrases);
-      j += ", \"a\": ";
-      num(p.types[t].a);
-      j += ", \"b\": ";
-      num(p.types[t].b);
-      j += ", \"delta\": ";
-      num(p.types[t].delta);
-      j += "}";
-    }
-    j += "],\n     \"cases\": {";
-    for (std::size_t t = 0; t < p.cases.size(); ++t) {
-      if (t) j += ", ";
-      key(p.cases[t].category);
-      cnt(p.cases[t].count);
-    }
-    j += "}}";
-  }
-  j += "],\n  \"cases\": [";
-  for (std::size_t i = 0; i < in.cases.size(); ++i) {
-    const auto& c = in.cases[i];
-    j += i ? ",\n    {" : "\n    {";
-    key("category");
-    json_quote(j, c.category);
-    j += ", ";
-    key("run_a");
-    json_quote(j, c.run_a);
-    j += ", ";
-    key("run_b");
-    json_quote(j, c.run_b);
-    j += ", ";
-    key("image_id");
-    json_quote(j, c.image_id);
-    j += ", \"sentence_index\": " + std::to_string(c.sentence_index) +
-         ", \"phrase_index\": " + std::to_string(c.phrase_index) + ",\n     ";
-    key("sentence");
-    json_quote(j, c.sentence);
-    j += ", ";
-    key("phrase");
-    json_quote(j, c.phrase);
-    j += ", \"iou\": {";
-    for (std::size_t t = 0; t < c.ious.size(); ++t) {
-      if (t) j += ", ";
-      key(c.ious[t].first);
-      num(c.ious[t].second);
-    }
-    j += "}, ";
-    key("png");
-    json_quote(j, c.png);
+    key(", ", "in_process");
+    j += r.in_process ? "true" : "false";
+    cnt(",\n     ", "top1_iou_count", r.top1_ious.size());
+    key(", ", "top1_iou_cdf");
+    numbers(cdf_grid(r.top1_ious));
+  });
+  objects(layout::top, "pairs", in.pairs, [&](const paired_summary& p, std::size_t) {
+    str("", "run_a", p.run_a);
+    str(", ", "run_b", p.run_b);
+    cnt(", ", "phrases", p.phrases);
+    cnt(", ", "images", p.images);
+    key(",\n     ", "mcnemar");
+    cnt("{", "both_right", p.both_right);
+    cnt(", ", "a_only", p.a_only);
+    cnt(", ", "b_only", p.b_only);
+    cnt(", ", "neither", p.neither);
+    num(", ", "p_value", p.mcnemar_p);
+    num("},\n     ", "confidence", p.confidence);
+    cnt(", ", "bootstrap_samples", p.bootstrap_samples);
+    objects(layout::nested, "recall", p.recall, [&](const paired_recall& rc, std::size_t) {
+      key("", "k");
+      j += std::to_string(rc.k);
+      interval(", ", "a", rc.a);
+      interval(", ", "b", rc.b);
+      interval(", ", "difference", rc.difference);
+    });
+    objects(layout::nested, "types", p.types, [&](const type_delta_row& x, std::size_t) {
+      str("", "type", x.type);
+      cnt(", ", "phrases", x.phrases);
+      num(", ", "a", x.a);
+      num(", ", "b", x.b);
+      num(", ", "delta", x.delta);
+    });
+    key(",\n     ", "cases");
+    j += "{";
+    for (std::size_t t = 0; t < p.cases.size(); ++t)
+      cnt(t ? ", " : "", p.cases[t].category, p.cases[t].count);
     j += "}";
-  }
-  j += "]\n}\n";
+  });
+  objects(layout::top, "cases", in.cases, [&](const gallery_case& c, std::size_t) {
+    str("", "category", c.category);
+    str(", ", "run_a", c.run_a);
+    str(", ", "run_b", c.run_b);
+    str(", ", "image_id", c.image_id);
+    key(", ", "sentence_index");
+    j += std::to_string(c.sentence_index);
+    key(", ", "phrase_index");
+    j += std::to_string(c.phrase_index);
+    str(",\n     ", "sentence", c.sentence);
+    str(", ", "phrase", c.phrase);
+    key(", ", "iou");
+    j += "{";
+    for (std::size_t t = 0; t < c.ious.size(); ++t)
+      num(t ? ", " : "", c.ious[t].first, c.ious[t].second);
+    j += "}";
+    str(", ", "png", c.png);
+  });
+  j += "\n}\n";
   return j;
 }
 
