@@ -3,12 +3,15 @@
 # Opens a groundeval HTML report in headless Chromium, takes a screenshot and checks that it is not
 # blank (decoded with python3's zlib; no extra Python packages).
 #
-# Usage: scripts/screenshot_report.sh [REPORT_DIR [OUT_PNG [HEIGHT]]]
+# Usage: scripts/screenshot_report.sh [REPORT_DIR [OUT_PNG [HEIGHT [SECTION]]]]
 #   REPORT_DIR  a directory holding index.html; default: a synthetic sample report written by the
 #               test_report_png test (built in $BUILD_DIR, default ./build).
 #   OUT_PNG     where to write the screenshot; default: REPORT_DIR/screenshot.png.
 #   HEIGHT      the window height in pixels (the width is 1280); default 2000. docs/demo-report.png
 #               is `scripts/screenshot_report.sh groundeval-demo/report docs/demo-report.png 2500`.
+#   SECTION     the id of a section heading (runs, types, iou, sizes, paired, cases): the page is
+#               shown from that heading on (a temporary copy beside index.html, removed after).
+#               docs/demo-report-cases.png is `... docs/demo-report-cases.png 1150 cases`.
 # Needs the Debian package chromium (scripts/setup-deps.sh installs it, via extra-packages.txt).
 set -euo pipefail
 
@@ -24,6 +27,22 @@ fi
 out="${2:-$report/screenshot.png}"
 height="${3:-2000}"
 [[ "$height" =~ ^[0-9]+$ ]] || { echo "screenshot_report: HEIGHT must be a number of pixels" >&2; exit 1; }
+section="${4:-}"
+page="index.html"
+if [[ -n "$section" ]]; then
+  [[ "$section" =~ ^[a-z-]+$ ]] || { echo "screenshot_report: SECTION must be a heading id" >&2; exit 1; }
+  page=".screenshot-$section-$$.html"
+  python3 - "$report/index.html" "$report/$page" "$section" <<'EOF' || exit 1
+import sys
+src, dst, section = sys.argv[1:4]
+html = open(src, encoding="utf-8").read()
+at = html.find('<h2 id="%s"' % section)
+if at < 0:
+    sys.exit("screenshot_report: no section '%s' in %s" % (section, src))
+body = html.index(">", html.index("<body")) + 1
+open(dst, "w", encoding="utf-8").write(html[:body] + html[at:])
+EOF
+fi
 
 browser="$(command -v chromium || command -v chromium-browser || true)"
 [[ -n "$browser" ]] || { echo "screenshot_report: chromium not found (apt-get install chromium)" >&2; exit 1; }
@@ -31,11 +50,11 @@ browser="$(command -v chromium || command -v chromium-browser || true)"
 sandbox=()
 [[ $(id -u) -eq 0 ]] && sandbox=(--no-sandbox)  # Chromium refuses to run as root with its sandbox
 profile="$(mktemp -d)"
-trap 'rm -rf "$profile"' EXIT
+trap 'rm -rf "$profile"; [[ -z "$section" ]] || rm -f "$report/$page"' EXIT
 start=$(date +%s.%N)
 timeout 120 "$browser" --headless "${sandbox[@]}" --disable-gpu --hide-scrollbars \
   --disable-background-networking --no-first-run --user-data-dir="$profile" \
-  --window-size=1280,"$height" --screenshot="$out" "file://$(cd "$report" && pwd)/index.html" \
+  --window-size=1280,"$height" --screenshot="$out" "file://$(cd "$report" && pwd)/$page" \
   >/dev/null 2>&1
 end=$(date +%s.%N)
 [[ -s "$out" ]] || { echo "screenshot_report: Chromium wrote no screenshot" >&2; exit 1; }
