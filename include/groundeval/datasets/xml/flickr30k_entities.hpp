@@ -95,6 +95,8 @@ struct flickr30k_annotation {
     chains.push_back({std::string(id), {}, false, false});
     return chains.back();
   }
+  /// Appends a box to a chain of this annotation (the interface add_flickr30k_object fills).
+  void add_box(flickr30k_chain& c, const box_xyxy<double>& b) { c.boxes.push_back(b); }
 };
 
 namespace detail {
@@ -107,11 +109,6 @@ struct flickr30k_raw_object {
   long long v[4] = {0, 0, 0, 0};  ///< xmin, ymin, xmax, ymax (validated: not inverted)
   long long nobox = 0, scene = 0;
 };
-
-inline void append_flickr30k_box(flickr30k_annotation&, flickr30k_chain& c,
-                                 const box_xyxy<double>& b) {
-  c.boxes.push_back(b);
-}
 
 /// The loader's per-thread form of an annotation: chain ids view the file buffer (or the
 /// TinyXML2 fallback's flickr30k_annotation), boxes sit in one vector as per-chain lists in file
@@ -186,11 +183,6 @@ struct flickr30k_scratch {
   }
 };
 
-inline void append_flickr30k_box(flickr30k_scratch& a, flickr30k_scratch::chain& c,
-                                 const box_xyxy<double>& b) {
-  a.add_box(c, b);
-}
-
 /// Adds one validated <object> to an annotation (flickr30k_annotation or the loader's
 /// flickr30k_scratch): counts, then its box or flags under each of its chain ids.
 template <class Annotation>
@@ -201,7 +193,7 @@ void add_flickr30k_object(Annotation& ann, const flickr30k_raw_object& o) {
     ++ann.box_objects;
     if (o.names.size() > 1) ++ann.shared_boxes;
     if (o.v[2] == o.v[0] || o.v[3] == o.v[1]) ++ann.degenerate_boxes;
-    for (const auto nm : o.names) append_flickr30k_box(ann, ann.get(nm), b);
+    for (const auto nm : o.names) ann.add_box(ann.get(nm), b);
   } else {
     if (o.nobox > 0) ++ann.nobox_objects;
     if (o.scene > 0) ++ann.scene_objects;
@@ -759,9 +751,9 @@ inline void load_flickr30k_image(const flickr30k_options& opt, const std::string
     if (!p.empty() && p.back() != '/') p += '/';
     return p.append(folder).append(id).append(ext);
   };
-  if (!read_flickr30k_file(annotations, name, path("Annotations/", ".xml"),
-                           flickr30k_max_file_bytes, xml, 0)) {
-    sink.report(error_kind::io, path("Annotations/", ".xml"), 0,
+  const std::string xml_path = path("Annotations/", ".xml");
+  if (!read_flickr30k_file(annotations, name, xml_path, flickr30k_max_file_bytes, xml, 0)) {
+    sink.report(error_kind::io, xml_path, 0,
                 "cannot read annotation file" + read_failure_reason(flickr30k_max_file_bytes));
     r.problems = sink.take();
     return;
@@ -772,7 +764,7 @@ inline void load_flickr30k_image(const flickr30k_options& opt, const std::string
   ann.clear();
   flickr30k_annotation fallback;
   if (!(opt.fast_xml && fast_parse_flickr30k_annotation(xml, ann))) {
-    fallback = parse_flickr30k_annotation(xml, path("Annotations/", ".xml"), sink, false);
+    fallback = parse_flickr30k_annotation(xml, xml_path, sink, false);
     ann.assign(fallback);
   }
   name.replace(name.size() - 3, 3, "txt");
@@ -796,13 +788,12 @@ inline void load_flickr30k_image(const flickr30k_options& opt, const std::string
     if (ch.count >= 2) ++c.multi_box_chains;
 
   r.samples.resize(sentences.size());
-  int index = 0;
   for (std::size_t k = 0; k < sentences.size(); ++k) {
     flickr30k_sentence& s = sentences[k];
     sample& smp = r.samples[k];
     smp.image_id = id;
     smp.size = ann.size;
-    smp.sentence_index = index++;
+    smp.sentence_index = static_cast<int>(k);
     smp.sentence = std::move(s.text);
     smp.phrases = std::move(s.phrases);
     for (phrase& p : smp.phrases) {
@@ -818,7 +809,7 @@ inline void load_flickr30k_image(const flickr30k_options& opt, const std::string
                                              p.chain_id);
         if (opt.missing_chain_is_error)
           sink.report(error_kind::invalid, txt_path, s.line,
-                      "chain id " + p.chain_id + " is absent from " + path("Annotations/", ".xml"));
+                      "chain id " + p.chain_id + " is absent from " + xml_path);
       } else if (ch->scene) {
         ++c.scene_phrases;
       } else {
