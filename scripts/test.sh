@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as README and CI run it, on a fresh Debian 12 machine:
-#   1. installs missing Debian packages (scripts/setup-deps.sh),
+#   1. installs missing Debian packages (scripts/setup-deps.sh) and checks that every C++/CUDA
+#      source is clang-formatted (scripts/check-format.sh),
 #   2. configures and builds everything into build/ with warnings as errors (CUDA kernels, tests,
 #      header self-containment checks, examples, benchmarks and the CLI; CUDA only when nvcc is
 #      found — tests that need a GPU pass with a "no CUDA device" warning without one),
@@ -18,6 +19,8 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup-deps.sh
+echo "== format (clang-format)"
+scripts/check-format.sh
 
 echo "== configure + build (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGROUNDEVAL_WERROR=ON
