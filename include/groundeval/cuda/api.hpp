@@ -25,7 +25,7 @@
 namespace groundeval::cuda {
 
 /// Result of a call: 0 is success, anything else a cudaError_t value.
-struct status {
+struct [[nodiscard]] status {
   int code = 0;
   bool ok() const noexcept { return code == 0; }
 };
