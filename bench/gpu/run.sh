@@ -18,8 +18,9 @@
 #   7. writes summary.md and at most 8 files in all into OUT (default bench/results/<date>-<gpu>/):
 #      summary.md tests.log profile.txt compare.md compare.json bench.txt bench.json sanitizers.log.
 # Usage: bench/gpu/run.sh [--quick] [OUT]
-# A shorter call: GE_BENCH_FILTER (a --benchmark_filter regex) and GE_SANITIZE_TESTS (a Catch2 test
-# spec for the sanitizer runs, default [cuda]) narrow steps 5 and 6.
+# A shorter call: GE_STEPS (default "tests profile compare bench sanitizers") picks the steps,
+# GE_BENCH_FILTER (a --benchmark_filter regex) and GE_SANITIZE_TESTS (a Catch2 test spec for the
+# sanitizer runs, default [cuda]) narrow steps 5 and 6.
 #
 # Time: the whole script stays within GE_GPU_BUDGET_S seconds (default 480 = 8 minutes): each step
 # runs under `timeout` with min(its own limit, the time left), and a step that would get less than
@@ -69,13 +70,17 @@ export LD_LIBRARY_PATH="$PWD/build-gpu/lib:/usr/local/cuda/lib64:${cublas}:${LD_
 } >> "$out/summary.md"
 
 status=0
+steps=" ${GE_STEPS:-tests profile compare bench sanitizers} "
+want() { [[ "$steps" == *" $1 "* ]]; }
 log "[cuda] tests"
-if t=$(limit 120); then
+if ! want tests; then echo "not asked for (GE_STEPS)" >> "$out/summary.md"
+elif t=$(limit 120); then
   timeout "$t" build-gpu/tests/test_cuda "[cuda]" 2>&1 | tee "$out/tests.log" | tail -3 >> "$out/summary.md" || status=1
 else status=1; fi
 
 log "instructions per pair of the pairwise IoU kernels (SASS: goal <= 30; ncu: executed)"
-if t=$(limit 60); then
+if ! want profile; then echo "not asked for (GE_STEPS)" >> "$out/summary.md"
+elif t=$(limit 60); then
   {
     timeout "$t" python3 bench/cuda/sass_inst_per_pair.py build-gpu/kernels/libgroundeval_cuda.a --arch sm_90 \
       --goal 30 --check f32,f16,bf16,u8 || echo "SASS check FAILED"
@@ -104,7 +109,8 @@ print(f"ncu {sys.argv[1]} 16384x16384: {thr / pairs:.2f} thread instructions per
 else status=1; fi
 
 log "comparison with torchvision (and torch for Grounding DINO post-processing), issue 19's goals"
-if t=$(limit 180); then
+if ! want compare; then echo "not asked for (GE_STEPS)" >> "$out/summary.md"
+elif t=$(limit 180); then
   PYTHONUNBUFFERED=1 timeout "$t" python3 bench/gpu/compare_torchvision.py --lib build-gpu/lib/libgroundeval_cuda_capi.so --out "$out" $quick \
     2>&1 | tee "$out/compare.md" | tail -40 || status=1
   cat "$out/compare.md" >> "$out/summary.md"
@@ -114,11 +120,14 @@ log "benchmarks"
 bench_args=(--benchmark_out="$out/bench.json" --benchmark_out_format=json)
 [[ -n "$quick" ]] && bench_args+=(--benchmark_min_time=0.05) || bench_args+=(--benchmark_repetitions=3 --benchmark_report_aggregates_only=true)
 [[ -n "${GE_BENCH_FILTER:-}" ]] && bench_args+=(--benchmark_filter="$GE_BENCH_FILTER")
-if t=$(limit "$([[ -n "$quick" ]] && echo 150 || echo 240)"); then
+if ! want bench; then echo "not asked for (GE_STEPS)" >> "$out/summary.md"
+elif t=$(limit "$([[ -n "$quick" ]] && echo 150 || echo 240)"); then
   timeout "$t" build-gpu/bin/bench_iou_cuda "${bench_args[@]}" 2>&1 | tee "$out/bench.txt" | tail -70 || status=1
 else status=1; fi
 
-if command -v compute-sanitizer >/dev/null; then
+if ! want sanitizers; then
+  log "compute-sanitizer: not asked for (GE_STEPS)"
+elif command -v compute-sanitizer >/dev/null; then
   : > "$out/sanitizers.log"
   for tool in memcheck racecheck; do
     log "compute-sanitizer $tool"

@@ -282,6 +282,7 @@ inline constexpr int kSelectThreads = 1024;
 inline constexpr std::size_t kMaxPairSelect = 2048;     ///< pair_top_k limit of pair_select_kernel
 inline constexpr std::size_t kMaxSelectPhrases = 2048;  ///< phrases limit of pair_select_kernel
 inline constexpr int kSelectBins = 2048;                ///< radix digits of 11 bits
+inline constexpr int kSelectPerThread = 8;              ///< entries per thread and sweep
 
 /// Orderable bits of a score: larger score, larger value (-0 counts as +0).
 __device__ __forceinline__ std::uint32_t score_order(float s) {
@@ -319,13 +320,24 @@ __global__ void __launch_bounds__(kSelectThreads)
   const std::size_t b = blockIdx.x;
   const unsigned tid = threadIdx.x;
   const std::size_t n = queries * phrases;
-  const std::size_t rounds = (n + kSelectThreads - 1) / kSelectThreads;
   const T* sc = scores + b * n;
-  const auto key_at = [&](std::size_t f, bool& cand) -> std::uint32_t {
-    T s = sc[f];
-    if (counts != nullptr) s = detail::span_mean(s, counts[b * count_stride + f % phrases]);
-    cand = s > threshold;  // strict; NaN is never a candidate
-    return score_order(s);
+  // Each sweep reads kSelectPerThread contiguous entries per thread, all loads in flight at once
+  // (one block per image: the loads must overlap to hide their latency). Key 0
+  // marks a non-candidate: every candidate's orderable bits are >= those of -FLT_MAX, above 0.
+  const std::size_t per_sweep = std::size_t{kSelectThreads} * kSelectPerThread;
+  const std::size_t sweeps = (n + per_sweep - 1) / per_sweep;
+  const auto load_keys = [&](std::size_t sweep, std::uint32_t(&u)[kSelectPerThread]) {
+    const std::size_t f0 = (sweep * kSelectThreads + tid) * kSelectPerThread;
+#pragma unroll
+    for (int k = 0; k < kSelectPerThread; ++k) {
+      const std::size_t f = f0 + k;
+      u[k] = 0;
+      if (f < n) {
+        T s = sc[f];
+        if (counts != nullptr) s = detail::span_mean(s, counts[b * count_stride + f % phrases]);
+        if (s > threshold) u[k] = score_order(s);  // strict; NaN is never a candidate
+      }
+    }
   };
 
   // Radix select: prefix / k_rem describe the K-th largest key once the three passes are done.
@@ -335,19 +347,21 @@ __global__ void __launch_bounds__(kSelectThreads)
   const int shifts[3] = {21, 10, 0}, widths[3] = {11, 11, 10};
   for (int pass = 0; pass < 3 && !take_all; ++pass) {
     const int lo = shifts[pass], width = widths[pass];
+    const int hi_shift = lo + width;  // bits above this pass's digit must equal the prefix
     for (int i = static_cast<int>(tid); i < kSelectBins; i += kSelectThreads) hist[i] = 0;
     __syncthreads();
-    for (std::size_t r = 0; r < rounds; ++r) {
-      const std::size_t f = r * kSelectThreads + tid;
-      bool cand = false;
-      const std::uint32_t u = f < n ? key_at(f, cand) : 0u;
-      const int hi_shift = lo + width;  // bits above this pass's digit must equal the prefix
-      const bool in = cand && (hi_shift >= 32 || (u >> hi_shift) == prefix);
-      if (__any_sync(0xffffffffu, in)) {
-        const unsigned bin = in ? (u >> lo) & ((1u << width) - 1u) : 0xffffffffu;
-        const unsigned peers = __match_any_sync(0xffffffffu, bin);
-        if (in && (__ffs(static_cast<int>(peers)) - 1) == static_cast<int>(tid & 31u))
-          atomicAdd(&hist[bin], static_cast<unsigned>(__popc(peers)));
+    for (std::size_t w = 0; w < sweeps; ++w) {
+      std::uint32_t u[kSelectPerThread];
+      load_keys(w, u);
+#pragma unroll
+      for (int k = 0; k < kSelectPerThread; ++k) {
+        const bool in = u[k] != 0 && (hi_shift >= 32 || (u[k] >> hi_shift) == prefix);
+        if (__any_sync(0xffffffffu, in)) {
+          const unsigned bin = in ? (u[k] >> lo) & ((1u << width) - 1u) : 0xffffffffu;
+          const unsigned peers = __match_any_sync(0xffffffffu, bin);
+          if (in && (__ffs(static_cast<int>(peers)) - 1) == static_cast<int>(tid & 31u))
+            atomicAdd(&hist[bin], static_cast<unsigned>(__popc(peers)));
+        }
       }
     }
     __syncthreads();
@@ -371,27 +385,39 @@ __global__ void __launch_bounds__(kSelectThreads)
   const unsigned selected = take_all ? s_total : static_cast<unsigned>(pair_top_k);
   const unsigned greater = take_all ? selected : selected - k_rem;  // keys > prefix
 
-  // Collect, in flat order: every key > prefix, and the first k_rem keys == prefix.
+  // Collect, in flat order (threads own contiguous entries): every key > prefix, and the first
+  // k_rem keys == prefix.
   unsigned gt_seen = 0, eq_seen = 0;
-  for (std::size_t r = 0; r < rounds; ++r) {
-    const std::size_t f = r * kSelectThreads + tid;
-    bool cand = false;
-    const std::uint32_t u = f < n ? key_at(f, cand) : 0u;
-    const bool gt = cand && (take_all || u > prefix), eq = cand && !take_all && u == prefix;
-    unsigned excl = 0, agg = 0;
-    scan_t(scan_tmp).ExclusiveSum((gt ? 1u : 0u) | (eq ? 1u << 16 : 0u), excl, agg);
-    const unsigned g_rank = gt_seen + (excl & 0xffffu), e_rank = eq_seen + (excl >> 16);
-    std::size_t at = kMaxPairSelect;
-    if (gt) at = g_rank;
-    if (eq && e_rank < k_rem) at = greater + e_rank;
-    if (at < kMaxPairSelect) {
-      const std::size_t q = f / phrases, p = f % phrases;
-      keys[at] = (static_cast<unsigned long long>(p) << 44) |
-                 (static_cast<unsigned long long>(~u) << 12) | q;
+  for (std::size_t w = 0; w < sweeps; ++w) {
+    std::uint32_t u[kSelectPerThread];
+    load_keys(w, u);
+    unsigned gts = 0, eqs = 0;
+#pragma unroll
+    for (int k = 0; k < kSelectPerThread; ++k) {
+      gts += u[k] != 0 && (take_all || u[k] > prefix);
+      eqs += u[k] != 0 && !take_all && u[k] == prefix;
+    }
+    unsigned excl = 0, agg = 0;  // both counts of a sweep are below 2^16
+    scan_t(scan_tmp).ExclusiveSum(gts | eqs << 16, excl, agg);
+    unsigned g_rank = gt_seen + (excl & 0xffffu), e_rank = eq_seen + (excl >> 16);
+    const std::size_t f0 = (w * kSelectThreads + tid) * kSelectPerThread;
+#pragma unroll
+    for (int k = 0; k < kSelectPerThread; ++k) {
+      std::size_t at = kMaxPairSelect;
+      if (u[k] != 0 && (take_all || u[k] > prefix)) at = g_rank++;
+      if (u[k] != 0 && !take_all && u[k] == prefix) {
+        if (e_rank < k_rem) at = greater + e_rank;
+        ++e_rank;
+      }
+      if (at < kMaxPairSelect) {
+        const std::size_t f = f0 + k, q = f / phrases, p = f % phrases;
+        keys[at] = (static_cast<unsigned long long>(p) << 44) |
+                   (static_cast<unsigned long long>(~u[k]) << 12) | q;
+      }
     }
     gt_seen += agg & 0xffffu;
     eq_seen += agg >> 16;
-    __syncthreads();  // scan_tmp is reused by the next round
+    __syncthreads();  // scan_tmp is reused by the next sweep
   }
   // Bitonic sort of the selected keys, ascending: phrase, then score descending, then query.
   unsigned n2 = 1;
