@@ -5,7 +5,9 @@
 #      source is clang-formatted (scripts/check-format.sh),
 #   2. configures and builds everything into build/ with warnings as errors (CUDA kernels, tests,
 #      header self-containment checks, examples, benchmarks and the CLI; CUDA only when nvcc is
-#      found — tests that need a GPU pass with a "no CUDA device" warning without one),
+#      found — tests that need a GPU are reported as skipped without one; the SASS instruction
+#      count check of the CUDA kernels runs everywhere, with cuobjdump from
+#      scripts/setup-cuda-tools.sh),
 #   3. runs ctest,
 #   4. builds and runs the suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
 #      build/sanitize (without CUDA, benchmarks and header checks),
@@ -21,6 +23,7 @@ jobs=$(nproc 2>/dev/null || echo 2)
 scripts/setup-deps.sh
 echo "== format (clang-format)"
 scripts/check-format.sh
+scripts/setup-cuda-tools.sh build/cuda-tools >/dev/null  # cuobjdump for the SASS check (CUDA only)
 
 echo "== configure + build (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGROUNDEVAL_WERROR=ON
