@@ -11,7 +11,7 @@ Two ways to rank, recorded in each record's ``geometry``:
 * ``per_phrase`` (default; the Flickr30k Entities protocol needs a ranked list per phrase): every
   patch is a candidate for every phrase, ranked by ``sigmoid(logit)`` descending, the best
   ``top_k`` kept;
-* ``processor``: exactly ``Owlv2Processor.post_process_object_detection`` (each patch labelled
+* ``processor``: exactly ``Owlv2Processor.post_process_grounded_object_detection`` (each patch
   with its best query, scores above ``threshold``), grouped per phrase and ranked by score.
 """
 from __future__ import annotations
