@@ -12,7 +12,7 @@ phrase span in the lower-cased, "."-ended caption), combined as Grounding DINO's
 post-processing does (sum over the phrase's tokens / (n + 1e-6)). Tolerances: scores 2e-6
 absolute, boxes 1e-3 pixel (float32 on both sides).
 """
-import json
+import sys
 import os
 import shutil
 import unicodedata
@@ -20,7 +20,8 @@ import unicodedata
 import numpy as np
 import pytest
 
-from conftest import match_lists, run_replay, words_of
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from exporters_support import match_lists, run_replay, words_of  # noqa: E402
 
 import torch  # a missing package fails the tests (never a skip): CI installs them
 

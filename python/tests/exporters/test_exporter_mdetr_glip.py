@@ -12,13 +12,15 @@ image, sort by score, group by label, [0, 0, 0, 0] appended). Tolerances: scores
 1e-3 pixel.
 """
 import json
+import os
+import sys
 
-import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from conftest import ge, match_lists, run_replay
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from exporters_support import ge, match_lists, run_replay  # noqa: E402
 
 from groundeval.exporters import by_sentence, glip, mdetr, read_queries
 from groundeval.exporters.dumps import PredictionsWriter

@@ -11,13 +11,15 @@ lists (every patch ranked for every phrase) must contain it. The JSON Lines then
 `groundeval evaluate` and `run --grounder predictions:` with every query found once.
 """
 import json
+import sys
 import os
 
 import numpy as np
 import pytest
 import torch
 
-from conftest import ge, match_lists, run_replay, words_of
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from exporters_support import ge, match_lists, run_replay, words_of  # noqa: E402
 
 from groundeval.exporters import by_sentence, owlv2, read_queries
 from groundeval.exporters.images import image_loader
@@ -114,7 +116,7 @@ def test_owlv2_predictions_evaluate_every_query_once(dataset, tiny, tmp_path):
     model, proc = tiny
     d, split, qpath, rows = dataset
     f = owlv2.export(model, proc, read_queries(qpath), str(tmp_path / "p.jsonl"), top_k=5)
-    p = ge("evaluate", "--dataset", f"flickr30k:{d}", "--split", split, "--predictions", f,
+    ge("evaluate", "--dataset", f"flickr30k:{d}", "--split", split, "--predictions", f,
            "--json", str(tmp_path / "r.json"), "--quiet")
     rep = json.load(open(tmp_path / "r.json"))
     assert rep["phrases"] == len(rows)
