@@ -281,6 +281,27 @@ TEST_CASE("npy-detector: keyed dumps match by query key, cross-checked by captio
   CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qp}),
                     Catch::Contains("gdino_keyed.npz: no span for phrase 5 \"car\" of image img1"));
 
+  // Malformed version-2 manifests: errors name manifest:line.
+  const auto dir = std::filesystem::temp_directory_path() / "ge_npy_v2_manifests";
+  std::filesystem::create_directories(dir);
+  const auto manifest = [&](const std::string& name, const std::string& body) {
+    const std::string path = (dir / name).string();
+    std::ofstream(path) << "# groundeval npy-detector manifest 2\n" << body;
+    return path;
+  };
+  const std::string dump = fx("gdino_keyed.npz");
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(manifest("spaces.txt", "img1 2 " + dump + "\n"), mdetr_postprocess()),
+      Catch::Contains("spaces.txt:2: expected '<image id>TAB<sentence index>TAB"));
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(manifest("neg.txt", "img1\t-1\t" + dump + "\n"), mdetr_postprocess()),
+      Catch::Contains("neg.txt:2: expected"));
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(
+          manifest("dup.txt", "img1\t2\t" + dump + "\n# c\nimg1\t2\t" + dump + "\n"),
+          mdetr_postprocess()),
+      Catch::Contains("dup.txt:4: a second dump for image img1 sentence 2 (one dump per key)"));
+
   // check_queries: the data set has img1 with sentences 0 and 2 (evaluable).
   const auto make = [](int index, std::string sentence, bool evaluable) {
     sample s;
