@@ -31,18 +31,11 @@ def _array(x, dtype) -> np.ndarray:
     return np.ascontiguousarray(np.asarray(x, dtype=dtype))
 
 
-class DumpWriter:
-    """Writes one ``.npz`` per caption into `out_dir` and the manifest ``manifest.txt`` that
-    ``--grounder npy-detector:OUT_DIR/manifest.txt?preset=...`` reads. Use as a context manager
-    (or call close())."""
+class _TextFileWriter:
+    """A text file written line by line; a context manager that closes it."""
 
-    def __init__(self, out_dir: str, manifest_name: str = "manifest.txt"):
-        self.out_dir = out_dir
-        os.makedirs(out_dir, exist_ok=True)
-        self.manifest_path = os.path.join(out_dir, manifest_name)
-        self._manifest = open(self.manifest_path, "w", encoding="utf-8")
-        self._manifest.write(MANIFEST_HEADER + "\n")
-        self._keys = set()
+    def __init__(self, path: str):
+        self._f = open(path, "w", encoding="utf-8")
         self.written = 0
 
     def __enter__(self):
@@ -52,8 +45,22 @@ class DumpWriter:
         self.close()
 
     def close(self):
-        if not self._manifest.closed:
-            self._manifest.close()
+        if not self._f.closed:
+            self._f.close()
+
+
+class DumpWriter(_TextFileWriter):
+    """Writes one ``.npz`` per caption into `out_dir` and the manifest ``manifest.txt`` that
+    ``--grounder npy-detector:OUT_DIR/manifest.txt?preset=...`` reads. Use as a context manager
+    (or call close())."""
+
+    def __init__(self, out_dir: str, manifest_name: str = "manifest.txt"):
+        self.out_dir = out_dir
+        os.makedirs(out_dir, exist_ok=True)
+        self.manifest_path = os.path.join(out_dir, manifest_name)
+        super().__init__(self.manifest_path)
+        self._f.write(MANIFEST_HEADER + "\n")
+        self._keys = set()
 
     def write(self, group: SentenceQueries, caption: MappedCaption,
               token_offsets: Sequence[Tuple[int, int]], pred_logits, pred_boxes, *,
@@ -108,31 +115,20 @@ class DumpWriter:
             name = f"{len(self._keys)}_{name}"  # two ids that sanitize alike
             path = os.path.join(self.out_dir, name)
         np.savez(path, **arrays)  # stored, not compressed: groundeval reads stored entries
-        self._manifest.write(f"{iid}\t{sid}\t{name}\n")
-        self._manifest.flush()
+        self._f.write(f"{iid}\t{sid}\t{name}\n")
+        self._f.flush()
         self._keys.add((iid, sid))
         self.written += 1
         return path
 
 
-class PredictionsWriter:
+class PredictionsWriter(_TextFileWriter):
     """Writes groundeval JSON Lines predictions, one line per query (docs/metrics.md), for
     ``groundeval evaluate --predictions`` or ``run --grounder predictions:FILE``."""
 
     def __init__(self, path: str):
         self.path = path
-        self._f = open(path, "w", encoding="utf-8")
-        self.written = 0
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
-
-    def close(self):
-        if not self._f.closed:
-            self._f.close()
+        super().__init__(path)
 
     def write(self, q: Query, boxes, scores=None, *, raw_text: str = "",
               geometry: Optional[dict] = None, status: Optional[str] = None):
