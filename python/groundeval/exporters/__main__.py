@@ -64,7 +64,7 @@ def main(argv=None) -> int:
             print(owlv2.export(model, processor, queries, a.out, load_image=load, mode=a.mode,
                                top_k=a.top_k, device=a.device))
         return 0
-    except ExportError as e:
+    except (ExportError, OSError) as e:
         print(f"groundeval exporters: error: {e}", file=sys.stderr)
         return 1
 

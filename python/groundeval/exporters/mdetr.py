@@ -23,7 +23,9 @@ TOKEN_SLOTS = 255  # MDETR: num_classes = 255 token columns, slot 255 is "no obj
 def hub_forward(model, transform: Optional[Callable] = None, device: str = "cpu") -> Callable:
     """The two-stage forward pass of an MDETR hub model; `transform` maps a PIL image to the
     normalized tensor (default: MDETR's evaluation transform built with torchvision: shorter side
-    800, longer side at most 1333, ImageNet normalization)."""
+    800, longer side at most 1333, ImageNet normalization; torchvision rounds the resized size
+    down where MDETR rounds, so the network input may differ by one pixel — boxes are
+    normalized, so they do not move)."""
     import torch
 
     if transform is None:
