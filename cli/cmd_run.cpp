@@ -272,7 +272,8 @@ inline int run(const std::vector<std::string>& args) {
       auto& qs = queries[j - b];
       for (const std::size_t k : todo[j].phrases) {
         const phrase& p = s.phrases[k];
-        qs.push_back(phrase_query{p.text, s.sentence, p.char_begin, p.char_end, k});
+        qs.push_back(
+            phrase_query{p.text, s.sentence, p.char_begin, p.char_end, k, s.sentence_index});
       }
       nq += qs.size();
       reqs[j - b].source = &s;

@@ -298,7 +298,11 @@ class openai_spec_grounder final : public spec_grounder {
 #ifdef GROUNDEVAL_CLI_HAVE_NPY
 class npy_spec_grounder final : public spec_grounder {
  public:
-  npy_spec_grounder(const std::string& manifest, postprocess_options o) : m_g(manifest, o) {}
+  npy_spec_grounder(const std::string& manifest, postprocess_options o,
+                    const in_memory_dataset& data)
+      : m_g(manifest, o) {
+    m_g.check_queries(data);  // a dump that matches no query stops the run before it starts
+  }
   std::string name() const override { return "npy-detector"; }
   std::string describe() const override { return m_g.describe(); }
   std::vector<std::vector<query_result>> ground_many(
@@ -534,7 +538,7 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
     } catch (const error& e) {
       fail(s, e.what(), "preset");
     }
-    return std::make_unique<npy_spec_grounder>(s.arg, std::move(o));
+    return std::make_unique<npy_spec_grounder>(s.arg, std::move(o), data);
 #else
     fail(s, "this groundeval was built without the interop component (xtensor, Eigen)");
 #endif

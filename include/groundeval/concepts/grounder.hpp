@@ -32,7 +32,9 @@ struct phrase_query {
   std::string_view sentence;   ///< the whole caption the phrase comes from
   std::size_t char_begin = 0;  ///< span of the phrase in `sentence`, [begin, end)
   std::size_t char_end = 0;
-  std::size_t phrase_index = 0;  ///< index of the phrase among the sentence's phrases
+  std::size_t phrase_index = 0;   ///< index of the phrase among the sentence's phrases
+  long long sentence_index = -1;  ///< the sentence's 0-based index in its image (the query key
+                                  ///< is image id, sentence index, phrase index); -1: unknown
 };
 
 /// The image a request is about.
