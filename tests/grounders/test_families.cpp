@@ -351,6 +351,17 @@ TEST_CASE("real answers: GLM-4.xV", "[parsers][real]") {
        {{94, 598, 177, 991, ""}},
        "andyluo7/andyluo7.github.io _posts/2025-12-09-run-glm-4-6v-on-amd-mi300x-with-vllm.md "
        "@6c15a62, GLM-4.6V served by vLLM (message content; image size not stated)"},
+      // the same question to glm-4.5v through an OpenAI-compatible API that returns the answer
+      // without the box markers (and the reasoning in reasoning_content)
+      {"glm-4v",
+       {1000, 1000},
+       {},
+       "\nThe coordinates of the second bottle of beer from the right on the table are "
+       "[[97,595,179,988]].",
+       ok,
+       {{97, 595, 179, 988, ""}},
+       "example response of model glm-4.5v on the API documentation page "
+       "https://toiotech.apifox.cn/glm-4-5v-398466223e0 (message content, markers stripped)"},
       // only the box list is quoted (glm-4.6v-flash through the Z.AI API, a 1920x1080 screen):
       // not counted as an answer; the issue's own conversion gives 543, 284 for the first corner
       {"glm-4v",
