@@ -435,6 +435,55 @@ grounder_spec parse_grounder_spec(const std::string& text) {
   return s;
 }
 
+#ifdef GROUNDEVAL_CLI_HAVE_OPENAI
+openai_config openai_config_from_spec(const grounder_spec& s) {
+  using namespace detail_grounder;
+  const std::vector<std::string> keys{
+      "model",      "family",      "key_env",         "concurrency",  "temperature",
+      "max_tokens", "cache",       "prompt",          "extra_body",   "verify_tls",
+      "ca_cert",    "max_retries", "connect_timeout", "read_timeout", "check_frame"};
+  // Plus the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
+  // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
+  std::vector<std::string> all_keys = keys;
+  const std::string* fam = param(s, "family");
+  const std::string family = fam ? *fam : openai_config{}.family;
+  std::vector<std::string> geo_keys;
+  try {
+    for (const auto k : geometry_keys(family)) geo_keys.emplace_back(k);
+  } catch (const error& e) {
+    fail(s, e.what(), "family");
+  }
+  all_keys.insert(all_keys.end(), geo_keys.begin(), geo_keys.end());
+  check_keys(s, all_keys);
+  openai_config c;
+  for (const auto& k : geo_keys)
+    if (const std::string* x = param(s, k)) c.geometry_options.emplace_back(k, *x);
+  if (s.arg.empty()) need_arg(s, "the server URL", "openai:http://HOST:PORT/v1?model=M");
+  c.base_url = s.arg;
+  auto v = [&](const char* k) { return param(s, k); };
+  if (auto x = v("model")) c.model = *x;
+  if (c.model.empty()) fail(s, "model=NAME is required");
+  if (auto x = v("family")) c.family = *x;
+  if (auto x = v("key_env")) c.api_key_env = *x;
+  if (auto x = v("concurrency"))
+    c.concurrency = static_cast<int>(std::min(parse_unsigned(s, "concurrency", *x), 4096ull));
+  if (auto x = v("temperature")) c.temperature = parse_double(s, "temperature", *x);
+  if (auto x = v("max_tokens"))
+    c.max_tokens = static_cast<int>(std::min(parse_unsigned(s, "max_tokens", *x), 1000000ull));
+  if (auto x = v("cache")) c.cache_path = *x;
+  if (auto x = v("prompt")) c.prompt_template = *x;
+  if (auto x = v("extra_body")) c.extra_body = *x;
+  if (auto x = v("verify_tls")) c.verify_tls = parse_bool(s, "verify_tls", *x);
+  if (auto x = v("ca_cert")) c.ca_cert_file = *x;
+  if (auto x = v("max_retries"))
+    c.max_retries = static_cast<int>(std::min(parse_unsigned(s, "max_retries", *x), 100ull));
+  if (auto x = v("connect_timeout")) c.connect_timeout_s = parse_double(s, "connect_timeout", *x);
+  if (auto x = v("read_timeout")) c.read_timeout_s = parse_double(s, "read_timeout", *x);
+  if (auto x = v("check_frame")) c.check_frame = parse_bool(s, "check_frame", *x);
+  return c;
+}
+#endif
+
 std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
                                              const in_memory_dataset& data) {
   using namespace detail_grounder;
@@ -476,47 +525,7 @@ std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& s,
   }
   if (s.kind == "openai") {
 #ifdef GROUNDEVAL_CLI_HAVE_OPENAI
-    const std::vector<std::string> keys{"model",           "family",      "key_env", "concurrency",
-                                        "temperature",     "max_tokens",  "cache",   "prompt",
-                                        "extra_body",      "verify_tls",  "ca_cert", "max_retries",
-                                        "connect_timeout", "read_timeout"};
-    // Plus the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
-    // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
-    std::vector<std::string> all_keys = keys;
-    const std::string* fam = param(s, "family");
-    const std::string family = fam ? *fam : openai_config{}.family;
-    std::vector<std::string> geo_keys;
-    try {
-      for (const auto k : geometry_keys(family)) geo_keys.emplace_back(k);
-    } catch (const error& e) {
-      fail(s, e.what(), "family");
-    }
-    all_keys.insert(all_keys.end(), geo_keys.begin(), geo_keys.end());
-    check_keys(s, all_keys);
-    openai_config c;
-    for (const auto& k : geo_keys)
-      if (const std::string* x = param(s, k)) c.geometry_options.emplace_back(k, *x);
-    if (s.arg.empty()) need_arg(s, "the server URL", "openai:http://HOST:PORT/v1?model=M");
-    c.base_url = s.arg;
-    auto v = [&](const char* k) { return param(s, k); };
-    if (auto x = v("model")) c.model = *x;
-    if (c.model.empty()) fail(s, "model=NAME is required");
-    if (auto x = v("family")) c.family = *x;
-    if (auto x = v("key_env")) c.api_key_env = *x;
-    if (auto x = v("concurrency"))
-      c.concurrency = static_cast<int>(std::min(parse_unsigned(s, "concurrency", *x), 4096ull));
-    if (auto x = v("temperature")) c.temperature = parse_double(s, "temperature", *x);
-    if (auto x = v("max_tokens"))
-      c.max_tokens = static_cast<int>(std::min(parse_unsigned(s, "max_tokens", *x), 1000000ull));
-    if (auto x = v("cache")) c.cache_path = *x;
-    if (auto x = v("prompt")) c.prompt_template = *x;
-    if (auto x = v("extra_body")) c.extra_body = *x;
-    if (auto x = v("verify_tls")) c.verify_tls = parse_bool(s, "verify_tls", *x);
-    if (auto x = v("ca_cert")) c.ca_cert_file = *x;
-    if (auto x = v("max_retries"))
-      c.max_retries = static_cast<int>(std::min(parse_unsigned(s, "max_retries", *x), 100ull));
-    if (auto x = v("connect_timeout")) c.connect_timeout_s = parse_double(s, "connect_timeout", *x);
-    if (auto x = v("read_timeout")) c.read_timeout_s = parse_double(s, "read_timeout", *x);
+    openai_config c = openai_config_from_spec(s);
     try {
       return std::make_unique<openai_spec_grounder>(std::move(c));
     } catch (const error& e) {
@@ -563,7 +572,7 @@ const char* grounder_spec_help() {
          "openai:URL?model=M&family=F[&GEOMETRY_KEY=V...&key_env=VAR&concurrency=C&temperature=T&"
          "max_tokens=N\n"
          "         &cache=FILE&prompt=TEMPLATE&extra_body=JSON&verify_tls=BOOL&ca_cert=FILE\n"
-         "         &max_retries=N&connect_timeout=S&read_timeout=S]\n"
+         "         &max_retries=N&connect_timeout=S&read_timeout=S&check_frame=BOOL]\n"
          "                                   an OpenAI-compatible server (vLLM, SGLang, ...)\n"
          "  npy-detector:MANIFEST?preset=mdetr|glip|grounding-dino\n"
          "                                   replay raw detector dumps (.npy/.npz) through a "

@@ -19,6 +19,10 @@
 #include <utility>
 #include <vector>
 
+namespace groundeval {
+struct openai_config;  // grounders/http/openai_grounder.hpp
+}  // namespace groundeval
+
 namespace groundeval::cli {
 
 /// A parsed grounder spec: KIND[:ARG][?KEY=VALUE&KEY=VALUE...], or the same read from a config
@@ -83,6 +87,11 @@ class spec_grounder {
 /// truth). Unknown keys or values are config errors listing the valid ones.
 std::unique_ptr<spec_grounder> make_grounder(const grounder_spec& spec,
                                              const in_memory_dataset& data);
+
+/// The openai grounder's configuration of spec `s` (kind openai), keys and values checked as
+/// make_grounder checks them (errors name the spec or FILE:LINE). Defined only in builds with
+/// the http component (GROUNDEVAL_CLI_HAS_HTTP); `groundeval probe` uses it.
+openai_config openai_config_from_spec(const grounder_spec& s);
 
 /// The help text describing every grounder kind.
 const char* grounder_spec_help();
