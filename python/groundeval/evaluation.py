@@ -132,8 +132,10 @@ class EvaluationResult:
 
     @property
     def recall(self):
-        """{"1": {category: recall}, "5": ..., "10": ..., "upper_bound": ...} (fractions)."""
-        return self.to_dict()["recall_at"]
+        """{"1": {category: recall}, "5": ..., "10": ..., "upper_bound": ...} as floats in [0, 1]
+        (to_dict() keeps the JSON's numbers, where a whole fraction such as 1 reads as an int)."""
+        return {k: {c: float(v) for c, v in cats.items()}
+                for k, cats in self.to_dict()["recall_at"].items()}
 
     def __str__(self):
         """The readable table `groundeval evaluate` prints."""

@@ -303,10 +303,16 @@ void bind_data(nb::module_& m) {
       .def_ro("problems", &dataset_handle::problems)
       .def("samples", &samples);
   nb::class_<result_handle>(m, "Result")
-      .def("json", [](const result_handle& r,
-                      const meta_list& meta) { return report_json(r.result, meta); })
-      .def("table", [](const result_handle& r,
-                       const meta_list& meta) { return format_report_table(r.result, meta); })
+      .def(
+          "json",
+          [](const result_handle& r, const meta_list& meta) { return report_json(r.result, meta); },
+          nb::arg("meta"))
+      .def(
+          "table",
+          [](const result_handle& r, const meta_list& meta) {
+            return format_report_table(r.result, meta);
+          },
+          nb::arg("meta"))
       .def("outcomes", &outcomes)
       .def_prop_ro("image_ids", [](const result_handle& r) { return r.result.image_ids; })
       .def_prop_ro("ks", [](const result_handle& r) { return r.result.recall.ks; });

@@ -38,3 +38,18 @@ def test_errors_name_the_problem(tmp_path):
         assert isinstance(e, ValueError)
     else:
         raise AssertionError("loading a missing folder must fail")
+
+
+def test_stub_lists_the_compiled_module():
+    """Editors complete groundeval._core from _core.pyi: it must name everything the module has."""
+    import os
+    import re
+
+    import groundeval
+    from groundeval._native import core
+    stub = open(os.path.join(os.path.dirname(groundeval.__file__), "_core.pyi"),
+                encoding="utf-8").read()
+    names = set(re.findall(r"^(?:def|class) (\w+)|^(\w+):", stub, re.M))
+    names = {a or b for a, b in names}
+    public = {n for n in dir(core()) if not n.startswith("_")}
+    assert public <= names, public - names
