@@ -3,7 +3,8 @@
 # Builds, on the dev machine (nvcc, no GPU), the Python package for the GPU machine's Python 3.12:
 # build-gpu-python/site/groundeval (the pure-Python package + _core built for sm_90 with the CUDA
 # runtime linked statically), pytest in build-gpu-python/site, and the two Debian libraries the
-# extension links (TinyXML2, simdjson) in build-gpu-python/lib. Carry build-gpu-python to the
+# extension links (TinyXML2, simdjson) in build-gpu-python/lib. Host code is built for x86-64-v3
+# (AVX2), not -march=native: the binary runs on another machine. Carry build-gpu-python to the
 # device call; bench/gpu/python_check.sh runs it there.
 # Needs a CPython 3.12 with headers here: GE_GPU_PYTHON (default: pyenv's 3.12).
 set -euo pipefail
@@ -19,7 +20,8 @@ cmake -S . -B "$out/build" -DCMAKE_BUILD_TYPE=Release -DCMAKE_CUDA_ARCHITECTURES
       -DGROUNDEVAL_ENABLE_CUDA=ON -DGROUNDEVAL_CUDA_STATIC_RUNTIME=ON -DGROUNDEVAL_BUILD_PYTHON=ON \
       -DPython_EXECUTABLE="$PWD/$out/venv/bin/python" -DGROUNDEVAL_BUILD_TESTS=OFF \
       -DGROUNDEVAL_BUILD_BENCH=OFF -DGROUNDEVAL_BUILD_EXAMPLES=OFF -DGROUNDEVAL_BUILD_CLI=OFF \
-      -DGROUNDEVAL_HEADER_CHECK=OFF -DGROUNDEVAL_INSTALL=OFF >/dev/null
+      -DGROUNDEVAL_HEADER_CHECK=OFF -DGROUNDEVAL_INSTALL=OFF \
+      -DGROUNDEVAL_PYTHON_NATIVE=OFF -DCMAKE_CXX_FLAGS=-march=x86-64-v3 >/dev/null
 cmake --build "$out/build" -j"$(nproc)" --target groundeval_python_core
 cp -r python/groundeval "$out/site/"
 cp "$out"/build/python/_core*.so "$out/site/groundeval/"

@@ -9,26 +9,21 @@ usage: python_check_bench.py [--reps 20] [--out results.json]
 """
 import argparse
 import json
-import statistics
+import os
+import sys
 
 import torch
 import torchvision.ops as ops
 
 import groundeval
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import compare_torchvision  # noqa: E402  (the GPU comparison's timer)
+
 
 def timed(fn, reps):
-    fn()
-    torch.cuda.synchronize()
-    ts = []
-    for _ in range(reps):
-        a, b = torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)
-        a.record()
-        fn()
-        b.record()
-        b.synchronize()
-        ts.append(a.elapsed_time(b) * 1e3)  # microseconds
-    return statistics.median(ts)
+    """Median microseconds per call (CUDA events), as compare_torchvision.py times its rows."""
+    return compare_torchvision.timed(fn, reps, 1)
 
 
 def boxes(g, n):
