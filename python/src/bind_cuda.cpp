@@ -118,7 +118,7 @@ void segmented_nms(dev_boxes boxes, dev_f32_in scores, const std::vector<std::in
   const std::size_t n = boxes.shape(0);
   if (offsets.empty() || dev_offsets.shape(0) != offsets.size() || scores.shape(0) != n ||
       keep_out.size() < n || keep_count.size() < offsets.size() - 1 ||
-      offsets.back() != (std::int64_t)n)
+      offsets.back() != static_cast<std::int64_t>(n))
     throw error(error_kind::invalid,
                 "nms: inconsistent sizes of boxes, scores, offsets and outputs");
   const std::vector<std::size_t> host(offsets.begin(), offsets.end());
