@@ -10,10 +10,13 @@
 #include <groundeval/error.hpp>
 
 #include <cstdio>
+#include <cstdlib>
 
 namespace groundeval::cli {
 
 std::string default_data_dir() {
+  // A relocated install (the Python package's copy of the CLI) names its lists' folder.
+  if (const char* env = std::getenv("GROUNDEVAL_DATA_DIR"); env && *env) return env;
   const std::string src = GROUNDEVAL_SOURCE_DATA_DIR;
   if (groundeval::detail::file_exists(flickr30k_split_path(src, "test"))) return src;
   return GROUNDEVAL_INSTALL_DATA_DIR;
