@@ -24,7 +24,23 @@ from .evaluation import (Comparison, EvaluationResult, compare, evaluate, replay
                          write_jsonl)
 from .parsing import ParseResult, families, geometry_keys, parse_box
 
-__version__ = "0.1.0"
+
+def _version() -> str:
+    """The installed distribution's version (set from CMakeLists.txt's project version at build
+    time); from a source tree that was never installed, that line of CMakeLists.txt itself."""
+    from importlib import metadata
+    try:
+        return metadata.version("groundeval")
+    except metadata.PackageNotFoundError:
+        import pathlib
+        import re
+        cmake = pathlib.Path(__file__).resolve().parents[2] / "CMakeLists.txt"
+        m = re.search(r"project\(groundeval VERSION ([0-9.]+)",
+                      cmake.read_text() if cmake.is_file() else "")
+        return m.group(1) if m else "unknown"
+
+
+__version__ = _version()
 
 __all__ = [
     "CompiledPartMissing", "Error", "has_compiled_part", "run_cli",
