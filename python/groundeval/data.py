@@ -44,8 +44,8 @@ class Sample:
 class Query:
     """One evaluation query: an evaluable phrase in its sentence and image.
 
-    key is "<image_id>#<sentence_id>#<phrase_index>" (the phrase identity groundeval's sampling
-    and case selection use); predictions are matched by (image_id, sentence_id, phrase_index).
+    key is "<image_id>/<sentence_id>/<phrase_index>", the key `groundeval queries` writes;
+    predictions are matched by (image_id, sentence_id, phrase_index).
     """
     key: str
     image_id: str
@@ -121,7 +121,7 @@ class Dataset:
         for s in self.samples():
             for k, p in enumerate(s.phrases):
                 if p.evaluable:
-                    out.append(Query(f"{s.image_id}#{s.sentence_id}#{k}", s.image_id, s.image_path,
+                    out.append(Query(f"{s.image_id}/{s.sentence_id}/{k}", s.image_id, s.image_path,
                                      s.image_size, s.sentence_id, s.sentence, p.text, k,
                                      (p.char_begin, p.char_end), p.chain_id, p.types, p.boxes))
         return out

@@ -33,10 +33,10 @@ def _key_parts(key):
         return str(key[0]), int(key[1]), int(key[2])
     if hasattr(key, "image_id") and hasattr(key, "phrase_index"):  # a Query
         return key.image_id, int(key.sentence_id), int(key.phrase_index)
-    parts = str(key).split("#")
+    parts = str(key).rsplit("/", 2)
     if len(parts) != 3:
         raise ValueError(f"prediction key {key!r}: expected a Query, (image_id, sentence_id, "
-                         "phrase_index) or 'image_id#sentence_id#phrase_index'")
+                         "phrase_index) or 'image_id/sentence_id/phrase_index'")
     return parts[0], int(parts[1]), int(parts[2])
 
 
@@ -80,7 +80,7 @@ def evaluate(dataset, predictions, protocol="any", iou=0.5, missing_as_miss=Fals
     * a path to a predictions file: MDETR's JSON list or groundeval's JSON Lines (streamed in
       bounded memory), exactly as `groundeval evaluate --predictions FILE`;
     * a dict mapping a query (a :class:`groundeval.Query`, a tuple (image_id, sentence_id,
-      phrase_index) or the query key "image_id#sentence_id#phrase_index") to its ranked boxes
+      phrase_index) or the query key "image_id/sentence_id/phrase_index") to its ranked boxes
       ((N, 4) array or list of [x1, y1, x2, y2], best first), or to a dict like a JSON Lines row;
     * a list of rows like the JSON Lines records ({"image_id", "sentence_id", "phrase_index",
       "boxes", optional "scores", "status", "chain_id", "latency_s"}) or like MDETR's entries
@@ -167,7 +167,7 @@ class EvaluationResult:
         for s, p, m, v, st, src in zip(si, pi, mask, iou, status, source):
             smp = samples[s]
             row = {"image_id": smp.image_id, "sentence_id": smp.sentence_id, "phrase_index": p,
-                   "key": f"{smp.image_id}#{smp.sentence_id}#{p}"}
+                   "key": f"{smp.image_id}/{smp.sentence_id}/{p}"}
             for i, k in enumerate(ks):
                 row["hit_upper_bound" if k < 0 else f"hit@{k}"] = bool(m >> i & 1)
             row.update(top1_iou=v, status=st, source=src)

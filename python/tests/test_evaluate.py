@@ -49,7 +49,7 @@ def test_evaluate_python_data_equals_file(ds, generated, protocol):
     # (the file holds duplicate records on purpose: the first one wins, as in the file route)
     by_key = {}
     for r in rows:
-        by_key.setdefault(f"{r['image_id']}#{r['sentence_id']}#{r['phrase_index']}", r["boxes"])
+        by_key.setdefault(f"{r['image_id']}/{r['sentence_id']}/{r['phrase_index']}", r["boxes"])
     got = strip_meta(groundeval.evaluate(ds, by_key, protocol=protocol).to_dict())
     for k in ("recall_at", "counts", "phrases", "sentences", "images", "localization"):
         assert got[k] == want[k], k
@@ -108,7 +108,7 @@ def test_stats_and_queries_equal_cli(ds, generated):
     assert len(qs) == cli["evaluable_phrases"]
     q = qs[0]
     assert q.sentence[q.span[0]:q.span[1]].split() == q.phrase.split()
-    assert q.key == f"{q.image_id}#{q.sentence_id}#{q.phrase_index}" and q.boxes
+    assert q.key == f"{q.image_id}/{q.sentence_id}/{q.phrase_index}" and q.boxes
 
 
 @pytest.mark.parametrize("by", ["image", "phrase"])
