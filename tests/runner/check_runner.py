@@ -185,6 +185,41 @@ def case_run_resume(b, w):
             fail("run %s: expected %r in:\n%s" % (" ".join(args), msg, p.stderr))
 
 
+def case_legacy_resume(b, w):
+    """Run directories written by groundeval 0.1.0 at 7ad5a89 (tests/runner/fixtures) resume with
+    this build and end as the old build's complete runs: same manifest identity, same records."""
+    root = os.path.join(w, "data")
+    write_dataset(root)
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
+                            "legacy-7ad5a89")
+    # This build's version keys (part of a run's identity) from a fresh run.
+    fresh = os.path.join(w, "fresh")
+    ge(b, "run", "--dataset", "flickr30k:" + root, "--grounder", "whole-image", "--out", fresh,
+       "--limit", "1", "--quiet")
+    now = json.load(open(os.path.join(fresh, "manifest.json")))
+    for name, args in (("run_partial", ["--grounder", "random:3?boxes=4"]),
+                       ("run_shard", ["--grounder", "center:0.6", "--shard", "1/2"])):
+        d = os.path.join(w, name)
+        shutil.copytree(os.path.join(fixtures, name), d)
+        mp = os.path.join(d, "manifest.json")
+        m = json.load(open(mp))
+        m["dataset"] = m["dataset"].replace("@DATA@", root)
+        for k in ("groundeval_version", "groundeval_git"):
+            m[k] = now[k]
+        json.dump(m, open(mp, "w"), indent=2)
+        before = len(records(os.path.join(d, "predictions.jsonl")))
+        p = ge(b, "run", "--dataset", "flickr30k:" + root, *args, "--out", d)
+        if "%d queries already recorded" % before not in p.stderr:
+            fail("%s did not resume (%d records):\n%s%s" % (name, before, p.stdout, p.stderr))
+        n = same_records(os.path.join(fixtures, name + ".expected.jsonl"),
+                         os.path.join(d, "predictions.jsonl"))
+        if n <= before:
+            fail("%s: nothing was added on resume" % name)
+        m2 = json.load(open(mp))
+        if m2["status"] != "complete" or m2["config_hash"] != m["config_hash"]:
+            fail("%s manifest after resume: %s" % (name, m2))
+
+
 def case_shard_merge(b, w):
     spec = "flickr30k:" + os.path.join(w, "data")
     write_dataset(os.path.join(w, "data"), images=14)
@@ -577,7 +612,7 @@ def main():
     w = os.path.join(work, case)
     shutil.rmtree(w, ignore_errors=True)
     os.makedirs(w)
-    {"run_resume": case_run_resume, "shard_merge": case_shard_merge,
+    {"run_resume": case_run_resume, "legacy_resume": case_legacy_resume, "shard_merge": case_shard_merge,
      "unknown_key": case_unknown_key, "config": case_config,
      "replay_oracle": case_replay_oracle, "sigint": case_sigint,
      "screenshot": case_screenshot, "report": case_report, "demo": case_demo}[case](binary, w)
