@@ -98,26 +98,19 @@ inline std::size_t write_synthetic_predictions(const in_memory_dataset& data,
   return n;
 }
 
-inline int call(const std::string& name, const std::vector<std::string>& args) {
-  auto it = registry().find(name);
-  if (it == registry().end())
-    throw error(error_kind::invalid, "demo: the '" + name + "' command is not built in");
-  return it->second.run(args);
-}
-
 inline int run(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   std::string out = "groundeval-demo", src;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
+  for (arg_reader a("demo", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (args[i] == "--out") {
-      out = option_value("demo", args, i);
-    } else if (args[i] == "--data") {
-      src = option_value("demo", args, i);
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (a.is("--data")) {
+      src = a.value();
     } else {
-      throw error(error_kind::config, "demo: unknown option '" + args[i] + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (src.empty()) src = (fs::path(default_data_dir()) / "demo-photos").string();
@@ -158,8 +151,8 @@ inline int run(const std::vector<std::string>& args) {
   for (const auto& [name, g] : runs) {
     const std::string rd = (dir / "runs" / name).string();
     std::printf("demo: groundeval run --grounder %s --out %s\n", g.c_str(), rd.c_str());
-    const int rc = call("run", {"--dataset", spec, "--split", "test", "--grounder", g, "--out", rd,
-                                "--start-over", "--quiet"});
+    const int rc = call_command("run", {"--dataset", spec, "--split", "test", "--grounder", g,
+                                        "--out", rd, "--start-over", "--quiet"});
     if (rc != 0) return rc;
     report_args.push_back(rd);
   }
@@ -175,7 +168,7 @@ inline int run(const std::vector<std::string>& args) {
        "model's result. The photographs are scikit-image sample images (public domain / CC0) "
        "with annotations written by hand for the demo (data/demo-photos/README.md)"});
   std::printf("demo: groundeval report ... --out %s\n\n", report.c_str());
-  const int rc = call("report", report_args);
+  const int rc = call_command("report", report_args);
   std::printf(
       "\nThe grounders are baselines plus a replay of SYNTHETIC predictions: no number above is "
       "a real model's.\nOpen %s in a browser.\n",

@@ -48,26 +48,23 @@ inline int run(const std::vector<std::string>& args) {
   eo.split = "test";
   predictions_read_options ropt;
   bool quiet = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&] { return option_value("evaluate", args, i); };
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("evaluate", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (eo.parse("evaluate", args, i)) {
-      continue;
-    } else if (a == "--predictions") {
-      predictions = value();
-    } else if (a == "--json") {
-      json_out = value();
-    } else if (a == "--invalid-as-miss") {
+    } else if (eo.parse(a)) {
+    } else if (a.is("--predictions")) {
+      predictions = a.value();
+    } else if (a.is("--json")) {
+      json_out = a.value();
+    } else if (a.flag("--invalid-as-miss")) {
       eo.eval.count_invalid_as_miss = true;
-    } else if (a == "--allow-non-finite") {
+    } else if (a.flag("--allow-non-finite")) {
       ropt.allow_non_finite = true;
-    } else if (a == "--quiet") {
+    } else if (a.flag("--quiet")) {
       quiet = true;
     } else {
-      throw error(error_kind::config, "evaluate: unknown option '" + a + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (eo.dataset.empty() || predictions.empty())

@@ -6,7 +6,6 @@
 #include "eval_options.hpp"
 
 #include "dataset_spec.hpp"
-#include "grounder_spec.hpp"
 
 #include <groundeval/error.hpp>
 #include <groundeval/eval/compare.hpp>
@@ -162,28 +161,25 @@ inline int run(const std::vector<std::string>& args) {
   evaluation_cli_options eo;  // --split defaults to the manifest's
   bool quiet = false, blank_canvas = false;
   std::vector<std::string> user_notes;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&] { return option_value("report", args, i); };
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("report", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--out") {
-      out = value();
-    } else if (eo.parse("report", args, i)) {
-      continue;
-    } else if (a == "--title") {
-      title = value();
-    } else if (a == "--note") {
-      user_notes.push_back(value());
-    } else if (a == "--quiet") {
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (eo.parse(a)) {
+    } else if (a.is("--title")) {
+      title = a.value();
+    } else if (a.is("--note")) {
+      user_notes.push_back(a.value());
+    } else if (a.flag("--quiet")) {
       quiet = true;
-    } else if (a == "--blank-canvas") {
+    } else if (a.flag("--blank-canvas")) {
       blank_canvas = true;
-    } else if (!a.empty() && a[0] == '-') {
-      throw error(error_kind::config, "report: unknown option '" + a + "'\n" + usage);
+    } else if (a.is_option()) {
+      a.unknown(usage);
     } else {
-      dirs.emplace_back(a);
+      dirs.emplace_back(a.current());
     }
   }
   if (dirs.empty() || out.empty())

@@ -12,6 +12,7 @@
 #define GROUNDEVAL_CLI_HAS_MDETR 1
 #endif
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
@@ -45,37 +46,27 @@ int run_stats(const std::vector<std::string>& args) {
   bool lenient = false, missing_chain_error = false;
   unsigned threads = 0;
   groundeval::cli::sample_option sampling;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (sampling.parse("stats", args, i)) continue;
-    const std::string& a = args[i];
-    auto value = [&]() -> const std::string& {
-      if (i + 1 >= args.size()) throw error(error_kind::config, "option " + a + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
+  for (groundeval::cli::arg_reader a("stats", args); a.next();) {
+    if (a.help()) {
       std::printf("%s", stats_usage.c_str());
       return 0;
-    } else if (a == "--dataset") {
-      dataset = value();
-    } else if (a == "--split") {
-      split = value();
-    } else if (a == "--json") {
-      json_out = value();
-    } else if (a == "--ids") {
-      ids_file = value();
-    } else if (a == "--lenient") {
+    } else if (sampling.parse(a)) {
+    } else if (a.is("--dataset")) {
+      dataset = a.value();
+    } else if (a.is("--split")) {
+      split = a.value();
+    } else if (a.is("--json")) {
+      json_out = a.value();
+    } else if (a.is("--ids")) {
+      ids_file = a.value();
+    } else if (a.flag("--lenient")) {
       lenient = true;
-    } else if (a == "--missing-chain-error") {
+    } else if (a.flag("--missing-chain-error")) {
       missing_chain_error = true;
-    } else if (a == "--threads") {
-      const std::string& v = value();
-      try {
-        threads = static_cast<unsigned>(std::stoul(v));
-      } catch (const std::exception&) {
-        throw error(error_kind::config, "--threads expects a number, got '" + v + "'");
-      }
+    } else if (a.is("--threads")) {
+      threads = static_cast<unsigned>(std::min<unsigned long long>(a.count(), 4096));
     } else {
-      throw error(error_kind::config, "unknown option '" + a + "'\n" + stats_usage);
+      a.unknown(stats_usage);
     }
   }
   sampling.validate("stats");

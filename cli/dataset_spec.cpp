@@ -4,12 +4,11 @@
 
 #include "command.hpp"
 
+#include <groundeval/datasets/content_hash.hpp>
 #include <groundeval/datasets/json/mdetr.hpp>
 #include <groundeval/datasets/subsample.hpp>
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/error.hpp>
-
-#include <cstdio>
 
 namespace groundeval::cli {
 
@@ -43,26 +42,19 @@ loaded_dataset load_dataset_spec(const std::string& spec, const std::string& spl
               "--dataset '" + spec + "': expected flickr30k:DIR or mdetr:FILE.json");
 }
 
-bool sample_option::parse(std::string_view command, const std::vector<std::string>& args,
-                          std::size_t& i) {
-  const std::string& a = args[i];
-  if (a != "--sample" && a != "--seed" && a != "--sample-by") return false;
-  const std::string v = option_value(command, args, i);
-  if (a == "--sample-by") {
+bool sample_option::parse(arg_reader& a) {
+  if (a.is("--sample-by")) {
+    const std::string v = a.value();
     if (v != "image" && v != "phrase")
-      throw error(error_kind::config,
-                  std::string(command) + ": --sample-by must be image or phrase, not '" + v + "'");
+      a.fail("--sample-by must be image or phrase, not '" + v + "'");
     by_phrase = v == "phrase";
-    return true;
+  } else if (a.is("--sample")) {
+    n = static_cast<std::size_t>(a.count());
+  } else if (a.is("--seed")) {
+    seed = static_cast<std::uint64_t>(a.count());
+  } else {
+    return false;
   }
-  const auto x = parse_non_negative(v);
-  if (!x)
-    throw error(error_kind::config,
-                std::string(command) + ": " + a + " '" + v + "' is not a non-negative integer");
-  if (a == "--sample")
-    n = static_cast<std::size_t>(*x);
-  else
-    seed = static_cast<std::uint64_t>(*x);
   return true;
 }
 
@@ -82,23 +74,51 @@ std::string sample_option::describe() const {
 std::optional<sample_option> sample_option::from_description(const std::string& text) {
   sample_option o;
   if (text == "all") return o;
-  for (const bool phrases : {false, true}) {
-    unsigned long long n = 0, seed = 0;
-    if (std::sscanf(text.c_str(), phrases ? "phrases=%llu seed=%llu" : "images=%llu seed=%llu", &n,
-                    &seed) != 2)
-      continue;
-    o.n = static_cast<std::size_t>(n);
-    o.seed = static_cast<std::uint64_t>(seed);
-    if (phrases) o.by_phrase = true;
-    return o;
-  }
-  return std::nullopt;
+  // "images=N seed=S" or "phrases=N seed=S"
+  const auto eq = text.find('='), space = text.find(" seed=");
+  if (eq == std::string::npos || space == std::string::npos || space < eq) return std::nullopt;
+  const std::string what = text.substr(0, eq);
+  const auto n =
+      detail::parse_integer<std::size_t>(std::string_view(text).substr(eq + 1, space - eq - 1));
+  const auto seed = detail::parse_integer<std::uint64_t>(std::string_view(text).substr(space + 6));
+  if ((what != "images" && what != "phrases") || !n || !seed) return std::nullopt;
+  o.n = *n;
+  o.seed = *seed;
+  if (what == "phrases") o.by_phrase = true;
+  return o;
 }
 
 in_memory_dataset sample_option::apply(const in_memory_dataset& ds) const {
   if (!n) return ds;
   return by_phrase.value_or(false) ? subsample_phrases(ds, *n, seed_or_default())
                                    : subsample_images(ds, *n, seed_or_default());
+}
+
+loaded_dataset load_run_dataset(const run_manifest& manifest, const std::string& source,
+                                const std::string& dataset, const std::string& split,
+                                std::string* warning) {
+  const std::string spec = dataset.empty() ? manifest_value(manifest, "dataset") : dataset;
+  std::string sp = split.empty() ? manifest_value(manifest, "split") : split;
+  if (spec.empty())
+    throw error(error_kind::config, source, 0,
+                "the manifest names no data set; pass --dataset SPEC (and --split S)");
+  if (sp.empty() || sp == "(from the file)") sp = "test";
+  loaded_dataset d = load_dataset_spec(spec, sp);
+  const std::string sel = manifest_value(manifest, "selection");
+  if (!sel.empty()) {
+    const auto sampling = sample_option::from_description(sel);
+    if (!sampling)
+      throw error(error_kind::parse, source, 0, "unknown \"selection\" value '" + sel + "'");
+    if (*sampling) d.dataset = sampling->apply(d.dataset);
+  }
+  const std::string want = manifest_value(manifest, "dataset_content_hash");
+  if (warning && !want.empty()) {
+    const std::string have = dataset_content_hash(d.dataset);
+    if (have != want)
+      *warning = source + ": the run was made on data with content hash " + want +
+                 ", the data loaded now (" + spec + ", " + sp + ") has " + have;
+  }
+  return d;
 }
 
 }  // namespace groundeval::cli

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <groundeval/datasets/in_memory.hpp>
+#include <groundeval/run/manifest.hpp>
 
 #include <cstddef>
 #include <cstdint>
@@ -16,6 +17,8 @@
 
 namespace groundeval::cli {
 
+class arg_reader;
+
 /// A data set loaded from a command-line spec.
 struct loaded_dataset {
   in_memory_dataset dataset;
@@ -25,6 +28,14 @@ struct loaded_dataset {
 
 /// Loads "flickr30k:DIR" (split from `split`) or "mdetr:FILE.json"; throws groundeval::error.
 loaded_dataset load_dataset_spec(const std::string& spec, const std::string& split);
+
+/// The data set of a run as its manifest records it ("dataset", "split", "selection"), or as
+/// given by `dataset`/`split` when those are not empty. A run made on a sample gets the same
+/// sample. When the loaded samples' content hash differs from the manifest's
+/// "dataset_content_hash", `warning` receives a message. `source` names the manifest in errors.
+loaded_dataset load_run_dataset(const run_manifest& manifest, const std::string& source,
+                                const std::string& dataset, const std::string& split,
+                                std::string* warning);
 
 /// The folder holding flickr30k_entities/<split>.txt: the source tree's data/ when it holds the
 /// lists (build tree), else the installed share/groundeval.
@@ -39,9 +50,8 @@ struct sample_option {
 
   explicit operator bool() const noexcept { return n.has_value(); }
   std::uint64_t seed_or_default() const noexcept { return seed.value_or(0); }
-  /// If args[i] is --sample, --seed or --sample-by, reads its value (advancing i) and returns
-  /// true; config errors name `command`.
-  bool parse(std::string_view command, const std::vector<std::string>& args, std::size_t& i);
+  /// If the reader is at --sample, --seed or --sample-by, reads its value and returns true.
+  bool parse(arg_reader& a);
   /// --seed or --sample-by without --sample is a config error naming `command`.
   void validate(std::string_view command) const;
   /// "images=N seed=S" / "phrases=N seed=S" (the form run manifests record); "all" without N.

@@ -34,63 +34,6 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
 
 namespace detail {
 
-/// Minimal streaming JSON object/array writer with indentation.
-class json_writer {
- public:
-  std::string out;
-  void begin_object(std::string_view key = {}) { open(key, '{'); }
-  void begin_array(std::string_view key = {}) { open(key, '['); }
-  void end_object() { close('}'); }
-  void end_array() { close(']'); }
-  void value(std::string_view key, double v) {
-    item(key);
-    json_number(out, v);
-  }
-  void value(std::string_view key, std::uint64_t v) {
-    item(key);
-    json_number(out, v);
-  }
-  void value(std::string_view key, std::string_view v) {
-    item(key);
-    json_quote(out, v);
-  }
-  void null(std::string_view key) {
-    item(key);
-    out += "null";
-  }
-
- private:
-  void item(std::string_view key) {
-    if (!m_first.empty()) {
-      if (!m_first.back()) out += ',';
-      m_first.back() = false;
-      out += '\n';
-      out.append(2 * m_first.size(), ' ');
-    }
-    if (!key.empty() || (!m_is_obj.empty() && m_is_obj.back())) {
-      json_quote(out, key);
-      out += ": ";
-    }
-  }
-  void open(std::string_view key, char c) {
-    item(key);
-    out += c;
-    m_first.push_back(true);
-    m_is_obj.push_back(c == '{');
-  }
-  void close(char c) {
-    const bool empty = m_first.back();
-    m_first.pop_back();
-    m_is_obj.pop_back();
-    if (!empty) {
-      out += '\n';
-      out.append(2 * m_first.size(), ' ');
-    }
-    out += c;
-  }
-  std::vector<bool> m_first, m_is_obj;
-};
-
 inline std::vector<std::string> report_categories(const recall_table& t) {
   std::vector<std::string> cats;
   if (t.categories.count("all")) cats.push_back("all");
