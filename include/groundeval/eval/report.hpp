@@ -27,7 +27,8 @@ using report_meta = std::vector<std::pair<std::string, std::string>>;
 /// The readable table: one column per category ("all" first), rows R@k in percent and counts,
 /// followed by the other metrics and the warnings.
 inline std::string format_report_table(const evaluation_result& r, const report_meta& meta = {});
-/// The JSON report (see docs/metrics.md for the schema).
+/// The JSON report (see docs/metrics.md for the schema); the options' extra metrics are under
+/// "metrics", each by its name.
 inline std::string report_json(const evaluation_result& r, const report_meta& meta = {});
 
 // ---- implementation -------------------------------------------------------------------------
@@ -144,6 +145,11 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
   for (const auto& e : W.examples) w.value({}, e);
   w.end_array();
   w.end_object();
+  if (!r.metrics.empty()) {  // the extra metrics, by name
+    w.begin_object("metrics");
+    for (const auto& m : r.metrics) m.write_json(w, m.name());
+    w.end_object();
+  }
   w.end_object();
   w.out += '\n';
   return std::move(w.out);
@@ -215,6 +221,7 @@ inline std::string format_report_table(const evaluation_result& r, const report_
          detail::fmt_double("%.4f", r.latency.p50_s) + " s, p95 " +
          detail::fmt_double("%.4f", r.latency.p95_s) + " s, " +
          detail::fmt_double("%.2f", r.latency.queries_per_s) + " queries/s\n";
+  for (const auto& m : r.metrics) o += std::string(m.name()) + ": " + m.result() + "\n";
   const auto& W = r.warnings;
   if (W.total()) {
     o += "warnings: " + std::to_string(W.total()) + " (duplicates " +
