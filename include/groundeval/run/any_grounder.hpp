@@ -76,8 +76,8 @@ using grounder_function = std::function<std::vector<query_result>(const groundin
 
 /// What the runner needs to know about a grounder given as a function.
 struct grounder_function_info {
-  std::string name;                 ///< short identifier (required)
-  std::string description;          ///< full configuration, no secrets (default: the name)
+  std::string name{};               ///< short identifier (required)
+  std::string description{};        ///< full configuration, no secrets (default: the name)
   bool measures_latency = true;     ///< whether its time per query measures a model
   std::size_t batch_size = 0;       ///< requests per call; 0: the runner's default
   std::size_t max_concurrency = 1;  ///< threads that may call it at once (1: not thread-safe)
@@ -100,14 +100,14 @@ class any_grounder {
       throw error(error_kind::invalid, "any_grounder: null grounder");
   }
   /// `G` declared as answering in-process (measures_latency() is false): for grounders whose time
-/// per query measures no model (baselines, oracles, replays of stored answers), so reports show
-/// no latency for them. Built from a G: `in_process_grounder<G>{g}`.
-template <Grounder G>
-struct in_process_grounder : G {
-  bool measures_latency() const noexcept { return false; }
-};
+  /// per query measures no model (baselines, oracles, replays of stored answers), so reports show
+  /// no latency for them. Built from a G: `in_process_grounder<G>{g}`.
+  template <Grounder G>
+  struct in_process_grounder : G {
+    bool measures_latency() const noexcept { return false; }
+  };
 
-/// A grounder given as a function.
+  /// A grounder given as a function.
   any_grounder(grounder_function fn, grounder_function_info info)
       : m_impl(std::make_unique<function_model>(std::move(fn), std::move(info))) {}
 

@@ -124,6 +124,152 @@ std::string grounder_description(const G& g) {
     return std::string(std::string_view(g.name()));
 }
 
+namespace detail {
+
+/// What ask_queries() needs besides the grounder and the data set.
+struct ask_options {
+  query_selection selection;
+  std::size_t batch_size = 0;  ///< 0: the grounder's batch_size() when it gives one, else 64
+  std::size_t concurrency = 1;
+  std::function<bool()> stop_requested;
+  std::string config_hash;  ///< copied into every record
+};
+
+/// The one loop that asks a grounder: builds one request per selected sentence with the queries
+/// `done(key)` rejects, asks them batch by batch with ground_batch(), checks the answers' counts,
+/// fills the records (a query without a measured latency gets the batch's wall time divided by
+/// its queries) and hands each batch to emit(records, failures). start(total, already) is called
+/// once before the first batch. Stops early when opt.stop_requested() says so.
+template <Grounder G, Dataset D, class Done, class Start, class Emit>
+void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, Start start,
+                 Emit emit) {
+  using sample_type = std::ranges::range_value_t<const D>;
+  using phrase_type = std::ranges::range_value_t<
+      const std::remove_cvref_t<decltype(std::declval<const sample_type&>().phrases)>>;
+  struct pending {
+    const sample_type* s;
+    std::vector<std::pair<std::size_t, const phrase_type*>> phrases;
+  };
+  const std::string name(std::string_view(std::as_const(grounder).name()));
+  std::vector<pending> todo;
+  std::uint64_t total = 0, already = 0;
+  for_each_query_sentence(data, opt.selection,
+                          [&](const sample_type& s, const std::vector<std::size_t>& idx) {
+                            pending pd{&s, {}};
+                            run_key key{std::string(std::string_view(s.image_id)),
+                                        static_cast<long long>(s.sentence_index), 0};
+                            std::size_t k = 0, j = 0;
+                            for (const auto& p : s.phrases) {
+                              if (j < idx.size() && idx[j] == k) {
+                                ++j;
+                                ++total;
+                                key.phrase_index = k;
+                                if (done(std::as_const(key)))
+                                  ++already;
+                                else
+                                  pd.phrases.emplace_back(k, &p);
+                              }
+                              ++k;
+                            }
+                            if (!pd.phrases.empty()) todo.push_back(std::move(pd));
+                          });
+  start(total, already);
+
+  std::size_t batch = opt.batch_size;
+  if constexpr (BatchSizeGrounder<G>)
+    if (batch == 0) batch = std::as_const(grounder).batch_size();
+  if (batch == 0) batch = 64;
+  for (std::size_t b = 0; b < todo.size() && !(opt.stop_requested && opt.stop_requested());
+       b += batch) {
+    const std::size_t e = std::min(todo.size(), b + batch);
+    std::vector<std::vector<phrase_query>> queries(e - b);
+    std::vector<std::string> paths(e - b);
+    std::vector<grounding_request> reqs(e - b);
+    std::size_t nq = 0;
+    for (std::size_t j = b; j < e; ++j) {
+      const sample_type& s = *todo[j].s;
+      auto& qs = queries[j - b];
+      for (const auto& [k, p] : todo[j].phrases)
+        qs.push_back(phrase_query{std::string_view(p->text), std::string_view(s.sentence),
+                                  static_cast<std::size_t>(p->char_begin),
+                                  static_cast<std::size_t>(p->char_end), k});
+      nq += qs.size();
+      if constexpr (ImageDataset<D>)
+        paths[j - b] = std::string(std::string_view(data.image_path(s)));
+      reqs[j - b] = grounding_request{image_ref{std::string_view(s.image_id), paths[j - b], s.size},
+                                      std::span<const phrase_query>(qs),
+                                      static_cast<long long>(s.sentence_index)};
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    std::vector<std::vector<query_result>> res =
+        ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
+    const double secs =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (res.size() != reqs.size())
+      throw error(error_kind::invalid, "grounder " + name + " answered " +
+                                           std::to_string(res.size()) + " requests of " +
+                                           std::to_string(reqs.size()));
+    std::vector<phrase_prediction_record> records;
+    records.reserve(nq);
+    std::uint64_t failures = 0;
+    for (std::size_t j = 0; j < reqs.size(); ++j) {
+      const sample_type& s = *todo[b + j].s;
+      if (res[j].size() != queries[j].size())
+        throw error(error_kind::invalid, "grounder " + name + " answered " +
+                                             std::to_string(res[j].size()) + " queries of " +
+                                             std::to_string(queries[j].size()) + " for image " +
+                                             std::string(std::string_view(s.image_id)));
+      for (std::size_t i = 0; i < queries[j].size(); ++i) {
+        const auto& [k, p] = todo[b + j].phrases[i];
+        phrase_prediction_record r;
+        r.image_id = std::string(std::string_view(s.image_id));
+        r.sentence_id = static_cast<long long>(s.sentence_index);
+        r.phrase_index = k;
+        r.chain_id = std::string(std::string_view(p->chain_id));
+        r.phrase = std::string(std::string_view(p->text));
+        r.result = std::move(res[j][i]);
+        if (r.result.latency_s < 0 && nq > 0) r.result.latency_s = secs / static_cast<double>(nq);
+        r.config_hash = opt.config_hash;
+        if (r.result.status == query_status::format_failure ||
+            r.result.status == query_status::error)
+          ++failures;
+        records.push_back(std::move(r));
+      }
+    }
+    emit(records, failures);
+  }
+}
+
+}  // namespace detail
+
+/// Options of predict().
+struct predict_options {
+  query_selection selection;    ///< shard and sentence limit
+  std::size_t batch_size = 0;   ///< as run_options::batch_size
+  std::size_t concurrency = 1;  ///< as run_options::concurrency
+};
+
+/// Asks `grounder` every selected query of `data` (as run_grounder() does, without a run
+/// directory) and returns the answers in memory, ready for evaluate(data, predictions). Records
+/// carry the grounder's config hash; `source` of the result is the grounder's name.
+template <Grounder G, Dataset D>
+prediction_set predict(G& grounder, const D& data, const predict_options& opt = {}) {
+  prediction_set out;
+  out.source = std::string(std::string_view(std::as_const(grounder).name()));
+  detail::ask_options ask;
+  ask.selection = opt.selection;
+  ask.batch_size = opt.batch_size;
+  ask.concurrency = opt.concurrency;
+  ask.config_hash = hex64(detail::fnv1a64(grounder_description(std::as_const(grounder))));
+  detail::ask_queries(
+      grounder, data, ask, [](const run_key&) { return false; },
+      [](std::uint64_t, std::uint64_t) {},
+      [&](std::vector<phrase_prediction_record>& batch, std::uint64_t) {
+        for (auto& r : batch) out.phrases.push_back(std::move(r));
+      });
+  return out;
+}
+
 /// Runs `grounder` over the queries of `data` (run/queries.hpp: every evaluable phrase, one
 /// request per sentence, restricted by opt.selection) and appends the answers to
 /// opt.out/predictions.jsonl, one batch at a time, each batch written with one write and fsync.
@@ -193,119 +339,42 @@ run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
     rd.update_manifest(cur);
   }
 
-  // The work: one request per selected sentence with its unfinished queries.
-  using sample_type = std::ranges::range_value_t<const D>;
-  using phrase_type = std::ranges::range_value_t<
-      const std::remove_cvref_t<decltype(std::declval<const sample_type&>().phrases)>>;
-  struct pending {
-    const sample_type* s;
-    std::vector<std::pair<std::size_t, const phrase_type*>> phrases;
-  };
-  std::vector<pending> todo;
   run_result out;
   out.predictions = rd.predictions_path();
   out.manifest = rd.manifest_path();
-  for_each_query_sentence(data, opt.selection,
-                          [&](const sample_type& s, const std::vector<std::size_t>& idx) {
-                            pending pd{&s, {}};
-                            std::size_t k = 0, j = 0;
-                            const run_key base{std::string(std::string_view(s.image_id)),
-                                               static_cast<long long>(s.sentence_index), 0};
-                            for (const auto& p : s.phrases) {
-                              if (j < idx.size() && idx[j] == k) {
-                                ++j;
-                                ++out.total;
-                                run_key key = base;
-                                key.phrase_index = k;
-                                if (rd.is_finished(key))
-                                  ++out.already;
-                                else
-                                  pd.phrases.emplace_back(k, &p);
-                              }
-                              ++k;
-                            }
-                            if (!pd.phrases.empty()) todo.push_back(std::move(pd));
-                          });
-
   run_progress progress;
-  progress.total = out.total;
-  progress.already = out.already;
   progress.resumed_records = rd.resumed_records();
-  if (opt.on_progress) opt.on_progress(progress);
-
-  std::size_t batch = opt.batch_size;
-  if constexpr (BatchSizeGrounder<G>)
-    if (batch == 0) batch = std::as_const(grounder).batch_size();
-  if (batch == 0) batch = 64;
+  detail::ask_options ask;
+  ask.selection = opt.selection;
+  ask.batch_size = opt.batch_size;
+  ask.concurrency = opt.concurrency;
+  ask.stop_requested = opt.stop_requested;
+  ask.config_hash = config_hash;
   auto stop = [&] { return opt.stop_requested && opt.stop_requested(); };
-  for (std::size_t b = 0; b < todo.size() && !stop(); b += batch) {
-    const std::size_t e = std::min(todo.size(), b + batch);
-    std::vector<std::vector<phrase_query>> queries(e - b);
-    std::vector<std::string> paths(e - b);
-    std::vector<grounding_request> reqs(e - b);
-    std::size_t nq = 0;
-    for (std::size_t j = b; j < e; ++j) {
-      const sample_type& s = *todo[j].s;
-      auto& qs = queries[j - b];
-      for (const auto& [k, p] : todo[j].phrases)
-        qs.push_back(phrase_query{std::string_view(p->text), std::string_view(s.sentence),
-                                  static_cast<std::size_t>(p->char_begin),
-                                  static_cast<std::size_t>(p->char_end), k});
-      nq += qs.size();
-      if constexpr (ImageDataset<D>)
-        paths[j - b] = std::string(std::string_view(data.image_path(s)));
-      reqs[j - b] = grounding_request{image_ref{std::string_view(s.image_id), paths[j - b], s.size},
-                                      std::span<const phrase_query>(qs),
-                                      static_cast<long long>(s.sentence_index)};
-    }
-    const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::vector<query_result>> res =
-        ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
-    const double secs =
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (res.size() != reqs.size())
-      throw error(error_kind::invalid, "grounder " + name + " answered " +
-                                           std::to_string(res.size()) + " requests of " +
-                                           std::to_string(reqs.size()));
-    std::vector<run_record> records;
-    records.reserve(nq);
-    std::uint64_t batch_failures = 0;
-    for (std::size_t j = 0; j < reqs.size(); ++j) {
-      const sample_type& s = *todo[b + j].s;
-      if (res[j].size() != queries[j].size())
-        throw error(error_kind::invalid, "grounder " + name + " answered " +
-                                             std::to_string(res[j].size()) + " queries of " +
-                                             std::to_string(queries[j].size()) + " for image " +
-                                             std::string(std::string_view(s.image_id)));
-      for (std::size_t i = 0; i < queries[j].size(); ++i) {
-        const auto& [k, p] = todo[b + j].phrases[i];
-        phrase_prediction_record r;
-        r.image_id = std::string(std::string_view(s.image_id));
-        r.sentence_id = static_cast<long long>(s.sentence_index);
-        r.phrase_index = k;
-        r.chain_id = std::string(std::string_view(p->chain_id));
-        r.phrase = std::string(std::string_view(p->text));
-        r.result = std::move(res[j][i]);
-        if (r.result.latency_s < 0 && nq > 0) r.result.latency_s = secs / static_cast<double>(nq);
-        r.config_hash = config_hash;
-        if (r.result.status == query_status::format_failure ||
-            r.result.status == query_status::error)
-          ++batch_failures;
-        records.push_back(
-            run_record{run_key{r.image_id, r.sentence_id, k}, format_jsonl_record(r)});
-      }
-    }
-    rd.append(records);
-    out.recorded += records.size();
-    out.failures += batch_failures;
-    if (opt.on_progress) {
-      progress.done = out.recorded;
-      progress.failures = out.failures;
-      progress.batch = records.size();
-      progress.batch_failures = batch_failures;
-      opt.on_progress(progress);
-    }
-  }
+  detail::ask_queries(
+      grounder, data, ask, [&](const run_key& k) { return rd.is_finished(k); },
+      [&](std::uint64_t total, std::uint64_t already) {
+        out.total = progress.total = total;
+        out.already = progress.already = already;
+        if (opt.on_progress) opt.on_progress(progress);
+      },
+      [&](std::vector<phrase_prediction_record>& batch, std::uint64_t failures) {
+        std::vector<run_record> records;
+        records.reserve(batch.size());
+        for (const auto& r : batch)
+          records.push_back(run_record{run_key{r.image_id, r.sentence_id, r.phrase_index},
+                                       format_jsonl_record(r)});
+        rd.append(records);
+        out.recorded += records.size();
+        out.failures += failures;
+        if (opt.on_progress) {
+          progress.done = out.recorded;
+          progress.failures = out.failures;
+          progress.batch = records.size();
+          progress.batch_failures = failures;
+          opt.on_progress(progress);
+        }
+      });
 
   out.status = stop()                ? run_status::interrupted
                : opt.selection.limit ? run_status::partial
