@@ -108,7 +108,8 @@ any_grounder make_npy(const grounder_spec& s, const in_memory_dataset&) {
 }
 #endif
 
-[[noreturn, maybe_unused]] any_grounder missing_component(const grounder_spec& s, const char* what) {
+[[noreturn, maybe_unused]] any_grounder missing_component(const grounder_spec& s,
+                                                          const char* what) {
   s.fail(std::string("this groundeval was built without the ") + what);
 }
 

@@ -6,13 +6,13 @@
 #include "eval_options.hpp"
 
 #include <groundeval/datasets/in_memory.hpp>
+#include <groundeval/detail/durable_file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/compare.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/io/json/predictions.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -76,13 +76,11 @@ inline int run(const std::vector<std::string>& args) {
   const comparison_result c = compare_runs(data.dataset, ra, rb, copt);
   std::fputs(format_comparison_table(c, runs[0], runs[1]).c_str(), stdout);
   if (!json_out.empty()) {
-    std::ofstream f(json_out, std::ios::binary);
-    if (!f) throw error(error_kind::io, json_out, 0, "cannot write the JSON report");
-    f << comparison_json(c, runs[0], runs[1],
-                         {{"dataset", data.description},
-                          {"split", data.split},
-                          {"protocol", std::string(to_string(opt.protocol))}});
-    if (!f) throw error(error_kind::io, json_out, 0, "write error");
+    detail::write_file_atomically(
+        json_out, comparison_json(c, runs[0], runs[1],
+                                  {{"dataset", data.description},
+                                   {"split", data.split},
+                                   {"protocol", std::string(to_string(opt.protocol))}}));
     std::printf("JSON report: %s\n", json_out.c_str());
   }
   return 0;

@@ -6,6 +6,7 @@
 #include "dataset_spec.hpp"
 #include "eval_options.hpp"
 
+#include <groundeval/detail/durable_file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/report.hpp>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -83,10 +83,7 @@ inline int run(const std::vector<std::string>& args) {
 
   report_meta meta{{"dataset", data.description}, {"split", data.split}};
   if (!json_out.empty()) {
-    std::ofstream f(json_out, std::ios::binary);
-    if (!f) throw error(error_kind::io, json_out, 0, "cannot write the JSON report");
-    f << report_json(res, meta);
-    if (!f) throw error(error_kind::io, json_out, 0, "write error");
+    detail::write_file_atomically(json_out, report_json(res, meta));
   }
   if (!quiet) {
     std::fputs(format_report_table(res, meta).c_str(), stdout);

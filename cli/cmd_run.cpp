@@ -4,16 +4,14 @@
 // with progress on stderr and a clean stop on SIGINT. Part of the CLI library.
 #include "command.hpp"
 #include "dataset_spec.hpp"
+#include "interrupt.hpp"
 
 #include <groundeval/error.hpp>
-#include <groundeval/eval/progress.hpp>
+#include <groundeval/run/progress.hpp>
 #include <groundeval/run/runner.hpp>
 
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -52,22 +50,6 @@ inline constexpr const char* usage =
     "  --start-over     discard an existing run in RUN_DIR instead of refusing a different one\n"
     "  --quiet          no progress output\n"
     "\n";
-
-inline std::atomic<bool> interrupted{false};
-extern "C" inline void on_sigint(int) { interrupted.store(true); }
-
-/// SIGINT sets `interrupted` while it lives; the previous handler comes back after.
-struct sigint_guard {
-  struct sigaction old {};
-  sigint_guard() {
-    interrupted.store(false);
-    struct sigaction sa {};
-    sa.sa_handler = on_sigint;
-    sigemptyset(&sa.sa_mask);
-    sigaction(SIGINT, &sa, &old);
-  }
-  ~sigint_guard() { sigaction(SIGINT, &old, nullptr); }
-};
 
 inline int run(const std::vector<std::string>& args) {
   std::string dataset, split = "test", grounder, out;
@@ -111,58 +93,32 @@ inline int run(const std::vector<std::string>& args) {
     throw error(error_kind::config, "run: --limit and --sample cannot be combined");
   sampling.validate("run");
 
-  grounder_spec gspec = grounders().parse(grounder);  // spec errors before loading data
-  // Concurrency changes how fast answers come, not which: it is kept out of the run's identity.
-  // A config file (--grounder @FILE) is recorded as the spec it resolves to, so the same run can
-  // be resumed from either form.
-  const grounder_kind& kind = *grounders().find(gspec.kind);
-  const std::string identity_spec = gspec.to_string(kind.concurrency_key);
-  if (concurrency && !kind.concurrency_key.empty()) {
-    std::erase_if(gspec.params, [&](const auto& kv) { return kv.first == kind.concurrency_key; });
-    gspec.params.emplace_back(kind.concurrency_key, std::to_string(*concurrency));
-  } else if (concurrency) {
-    opt.concurrency = *concurrency;
-  }
+  const grounder_spec gspec = grounders().parse(grounder);  // spec errors before loading data
   loaded_dataset data = load_dataset_spec(dataset, split);
   if (sampling) data.dataset = sampling.apply(data.dataset);
-  any_grounder g = grounders().make(gspec, data.dataset);
-  if (concurrency && kind.concurrency_key.empty() && g.max_concurrency() <= 1)
-    throw error(error_kind::config,
-                "run: --concurrency: grounder " + gspec.kind + " answers one request at a time");
-
+  run_grounder_setup g = grounders().make_for_run(gspec, data.dataset, concurrency);
+  opt.concurrency = g.runner_concurrency;
   opt.identity = {{"dataset", data.description},
                   {"split", data.split},
                   {"selection", sampling.describe()},
-                  {"grounder_spec", identity_spec},
+                  {"grounder_spec", g.spec},
                   {"groundeval_git", GROUNDEVAL_GIT_HASH}};  // source revision at configure time
   std::string cmd = "groundeval run";
   for (const auto& a : args) cmd += " " + a;
   opt.session = {{"command", cmd}, {"grounder_config", gspec.file}};
-  if (const std::string* c =
-          kind.concurrency_key.empty() ? nullptr : gspec.param(kind.concurrency_key))
-    opt.session["concurrency"] = *c;
-  else if (concurrency)
-    opt.session["concurrency"] = std::to_string(*concurrency);
+  if (!g.concurrency.empty()) opt.session["concurrency"] = g.concurrency;
   opt.volatile_keys = {"command", "concurrency", "grounder_config"};
 
-  std::unique_ptr<progress_reporter> progress;
-  opt.on_progress = [&](const run_progress& p) {
-    if (!progress) {
-      if (!quiet && p.resumed_records > 0)
-        std::fprintf(stderr, "run: resuming %s: %zu queries already recorded\n", opt.out.c_str(),
-                     p.resumed_records);
-      progress_options popt;
-      popt.mode = quiet ? progress_mode::quiet : progress_mode::automatic;
-      progress = std::make_unique<progress_reporter>(std::cerr, is_terminal(STDERR_FILENO), p.total,
-                                                     popt, steady_seconds, p.already);
-    }
-    progress->advance(p.batch, p.batch_failures);
-  };
-  opt.stop_requested = [] { return interrupted.load(); };
-  sigint_guard sigint;
+  const run_progress_display progress(
+      std::cerr, is_terminal(STDERR_FILENO),
+      {.mode = quiet ? progress_mode::quiet : progress_mode::automatic},
+      "run: resuming " + opt.out.string());
+  opt.on_progress = progress;
+  interrupt_guard interrupt;
+  opt.stop_requested = interrupt_guard::requested;
   run_result r;
   try {
-    r = run_grounder(g, data.dataset, opt);
+    r = run_grounder(g.grounder, data.dataset, opt);
   } catch (const error& e) {
     if (e.kind() != error_kind::config || (e.where() != (opt.out / "manifest.json").string() &&
                                            e.where() != (opt.out / "predictions.jsonl").string()))
@@ -171,7 +127,7 @@ inline int run(const std::vector<std::string>& args) {
                                         "\n(pass --start-over to discard the stored run, or "
                                         "choose another --out directory)");
   }
-  if (progress) progress->finish();
+  progress.finish();
   if (r.status == run_status::interrupted) {
     std::fprintf(stderr,
                  "run: interrupted; %llu of %llu queries are recorded in %s (the batch in flight "

@@ -10,6 +10,9 @@
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/error.hpp>
 
+#include <algorithm>
+#include <filesystem>
+
 namespace groundeval::cli {
 
 std::string default_data_dir() {
@@ -31,6 +34,7 @@ loaded_dataset load_dataset_spec(const std::string& spec, const std::string& spl
     o.data_dir = default_data_dir();
     out.dataset = load_flickr30k_entities(o);
     out.split = split;
+    out.synthetic = detail::file_exists((std::filesystem::path(path) / "SYNTHETIC.txt").string());
     return out;
   }
   if (kind == "mdetr") {
@@ -119,6 +123,89 @@ loaded_dataset load_run_dataset(const run_manifest& manifest, const std::string&
                  ", the data loaded now (" + spec + ", " + sp + ") has " + have;
   }
   return d;
+}
+
+loaded_statistics load_statistics(const statistics_request& r) {
+  const auto colon = r.spec.find(':');
+  if (r.spec.empty() || colon == std::string::npos)
+    throw error(error_kind::config, "--dataset must be flickr30k:DIR or mdetr:FILE.json");
+  const std::string kind = r.spec.substr(0, colon), path = r.spec.substr(colon + 1);
+
+  loaded_statistics out;
+  auto& st = out.statistics;
+  auto& problems = out.problems;
+  auto& sampling = r.sampling;
+  if (kind == "flickr30k") {
+    flickr30k_options o;
+    o.root = path;
+    o.split = r.split;
+    o.data_dir = default_data_dir();
+    o.strict = !r.lenient;
+    o.threads = r.threads;
+    o.missing_chain_is_error = r.missing_chain_error;
+    problem_sink sink(!r.lenient);
+    if (!r.ids_file.empty()) o.image_ids = read_split_file(r.ids_file, sink);
+    bool empty_sample = false;
+    if (sampling && !sampling.by_phrase.value_or(false)) {
+      // Choose the images first and load only those: exact counts, and fast.
+      o.image_ids = select_image_ids(resolve_flickr30k_image_ids(o, sink), *sampling.n,
+                                     sampling.seed_or_default());
+      empty_sample = o.image_ids.empty();
+    }
+    problems = sink.take();
+    if (!empty_sample) {
+      auto res = load_flickr30k_entities_detailed(o);
+      if (sampling.by_phrase.value_or(false)) {
+        st = compute_statistics(sampling.apply(res.dataset));
+        out.annotation_counts = false;
+      } else {
+        st = std::move(res.statistics);
+      }
+      for (auto& p : res.problems) problems.push_back(std::move(p));
+    }
+  } else if (kind == "mdetr") {
+    auto res = load_mdetr_annotations_detailed(path);
+    if (sampling) {
+      st = compute_statistics(sampling.apply(res.dataset));
+      out.annotation_counts = false;
+    } else {
+      st = std::move(res.statistics);
+    }
+  } else {
+    throw error(error_kind::config, "unknown data set kind '" + kind + "' (flickr30k or mdetr)");
+  }
+  return out;
+}
+
+loaded_runs load_runs(const std::vector<std::filesystem::path>& dirs, const std::string& dataset,
+                      const std::string& split) {
+  loaded_runs out;
+  for (const auto& d : dirs) {
+    if (!std::filesystem::exists(d / "manifest.json"))
+      throw error(error_kind::io, (d / "manifest.json").string(), 0,
+                  "missing (not a run directory?)");
+    out.manifests.push_back(read_manifest(d / "manifest.json"));
+    std::string base = d.lexically_normal().filename().string();
+    if (base.empty() || base == ".")
+      base = std::filesystem::absolute(d).lexically_normal().parent_path().filename().string();
+    if (base.empty()) base = "run";
+    std::string name = base;
+    for (int n = 2; std::find(out.names.begin(), out.names.end(), name) != out.names.end(); ++n)
+      name = base + "-" + std::to_string(n);
+    out.names.push_back(std::move(name));
+  }
+  if (dirs.empty()) throw error(error_kind::config, "no run directories given");
+  const std::string first = (dirs[0] / "manifest.json").string();
+  out.data = load_run_dataset(out.manifests[0], first, dataset, split, &out.warning);
+  for (std::size_t i = 1; i < dirs.size() && dataset.empty(); ++i)
+    for (const char* k : {"dataset", "split", "selection", "dataset_content_hash"})
+      if (manifest_value(out.manifests[0], k) != manifest_value(out.manifests[i], k))
+        throw error(error_kind::config, (dirs[i] / "manifest.json").string(), 0,
+                    std::string("\"") + k + "\" is '" + manifest_value(out.manifests[i], k) +
+                        "' but '" + manifest_value(out.manifests[0], k) + "' in " + first +
+                        "; a report compares runs on the same data (or pass --dataset to "
+                        "evaluate all of them on one data set)");
+  return out;
 }
 
 }  // namespace groundeval::cli

@@ -206,6 +206,34 @@ any_grounder grounder_registry::make(const grounder_spec& s, const in_memory_dat
   return k->make(s, data);
 }
 
+run_grounder_setup grounder_registry::make_for_run(grounder_spec spec,
+                                                   const in_memory_dataset& data,
+                                                   std::optional<std::size_t> concurrency) const {
+  const grounder_kind* k = find(spec.kind);
+  if (!k) spec.fail("unknown grounder (valid: " + detail::join(names()) + ")");
+  const std::string& key = k->concurrency_key;
+  // A config file (--grounder @FILE) is recorded as the spec it resolves to, so the same run can
+  // be resumed from either form.
+  std::string identity = spec.to_string(key);
+  std::string recorded;
+  std::size_t threads = 1;
+  if (!key.empty()) {
+    if (concurrency) {
+      std::erase_if(spec.params, [&](const auto& kv) { return kv.first == key; });
+      spec.params.emplace_back(key, std::to_string(*concurrency));
+    }
+    if (const std::string* v = spec.param(key)) recorded = *v;
+  } else if (concurrency) {
+    threads = *concurrency;
+    recorded = std::to_string(*concurrency);
+  }
+  any_grounder g = make(spec, data);
+  if (threads > 1 && g.max_concurrency() <= 1)
+    throw error(error_kind::config,
+                "run: --concurrency: grounder " + spec.kind + " answers one request at a time");
+  return {std::move(g), std::move(identity), std::move(recorded), threads};
+}
+
 std::string grounder_registry::help() const {
   std::string h = "Grounder specs (--grounder):\n";
   for (const auto& k : m_kinds) h += k.usage + (k.usage.ends_with('\n') ? "" : "\n");

@@ -21,6 +21,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -76,6 +77,16 @@ struct grounder_kind {
   std::function<any_grounder(const grounder_spec&, const in_memory_dataset& data)> make{};
 };
 
+/// A grounder built for `groundeval run`, with what the run's manifest records about it.
+struct run_grounder_setup {
+  any_grounder grounder;
+  /// The spec as the run's identity: KIND[:ARG][?K=V...] with the keys sorted and the kind's
+  /// concurrency key left out (concurrency changes how fast answers come, not which).
+  std::string spec;
+  std::string concurrency;             ///< the concurrency to record; empty when none was given
+  std::size_t runner_concurrency = 1;  ///< threads for the runner (kinds without their own key)
+};
+
 /// The grounder kinds a program offers, in the order they were added.
 class grounder_registry {
  public:
@@ -89,6 +100,11 @@ class grounder_registry {
   grounder_spec parse(const std::string& text) const;
   /// Checks the spec's keys against its kind and builds the grounder.
   any_grounder make(const grounder_spec& spec, const in_memory_dataset& data) const;
+  /// make() for a run: `concurrency` (run --concurrency) sets the kind's concurrency_key, or,
+  /// for a kind without one, the runner's threads (a config error when the grounder cannot take
+  /// them: it is not a ConcurrentGrounder).
+  run_grounder_setup make_for_run(grounder_spec spec, const in_memory_dataset& data,
+                                  std::optional<std::size_t> concurrency) const;
   /// The help text describing every kind and the config-file form.
   std::string help() const;
 
