@@ -80,9 +80,23 @@ struct dataset_unsized {  // near miss: an input range without size()
   iterator end() const { return {nullptr}; }
 };
 
-// near miss: samples made on the fly (a view of temporaries), so no pointer to one can be kept
-using dataset_prvalues =
-    decltype(std::views::iota(0, 2) | std::views::transform([](int) { return sample_min{}; }));
+struct dataset_prvalues {  // near miss: samples made on the fly, so no pointer to one can be kept
+  struct iterator {
+    using iterator_concept = std::forward_iterator_tag;
+    using value_type = sample_min;
+    using difference_type = std::ptrdiff_t;
+    int i = 0;
+    sample_min operator*() const { return {}; }
+    iterator& operator++() { return ++i, *this; }
+    iterator operator++(int) { return {i++}; }
+    friend bool operator==(const iterator&, const iterator&) = default;
+  };
+  iterator begin() const { return {0}; }
+  iterator end() const { return {2}; }
+  std::size_t size() const { return 2; }
+};
+static_assert(std::ranges::forward_range<const dataset_prvalues> &&
+              std::ranges::sized_range<const dataset_prvalues>);
 
 struct grounder_min {
   std::vector<groundeval::query_result> ground(const groundeval::grounding_request& r) {

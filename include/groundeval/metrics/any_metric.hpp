@@ -81,13 +81,21 @@ void write_json_value(json_writer& w, std::string_view key, const T& v) {
 
 }  // namespace detail
 
+class any_metric;
+
+namespace detail {
+/// A Metric other than any_metric itself (tested first: Metric<any_metric> would ask for the
+/// constructor this constrains).
+template <class T>
+concept other_than_any_metric = !std::same_as<std::remove_cvref_t<T>, any_metric> && Metric<T>;
+}  // namespace detail
+
 /// Holds any Metric (copyable: a copy holds a copy of the metric). Models Metric itself; its
 /// result() is the held metric's result as JSON text. merge() needs the same held type.
 class any_metric {
  public:
-  template <Metric M>
-  requires(!std::same_as<std::remove_cvref_t<M>, any_metric>)
-      any_metric(M m)  // NOLINT: implicit on purpose, so a list of metrics reads naturally
+  template <detail::other_than_any_metric M>
+  any_metric(M m)  // NOLINT: implicit on purpose, so a list of metrics reads naturally
       : m_impl(std::make_unique<model<M>>(std::move(m))) {}
   any_metric(const any_metric& o) : m_impl(o.m_impl->clone()) {}
   any_metric& operator=(const any_metric& o) {
@@ -100,7 +108,8 @@ class any_metric {
   void add(const phrase_prediction& p, const phrase_truth& t) { m_impl->add(p, t); }
   /// Adds the phrases of `o`, which must hold the same metric type.
   void merge(const any_metric& o) {
-    if (typeid(*m_impl) != typeid(*o.m_impl))
+    const base &mine = *m_impl, &theirs = *o.m_impl;
+    if (typeid(mine) != typeid(theirs))
       throw error(error_kind::config,
                   "metric " + std::string(name()) + ": cannot merge a metric of another type");
     m_impl->merge(*o.m_impl);

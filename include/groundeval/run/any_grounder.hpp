@@ -83,15 +83,24 @@ struct grounder_function_info {
   std::size_t max_concurrency = 1;  ///< threads that may call it at once (1: not thread-safe)
 };
 
+class any_grounder;
+
+namespace detail {
+/// A Grounder other than any_grounder itself (tested first: Grounder<any_grounder> would ask for
+/// the constructor this constrains).
+template <class T>
+concept other_than_any_grounder =
+    !std::same_as<std::remove_cvref_t<T>, any_grounder> && Grounder<T>;
+}  // namespace detail
+
 /// Holds any model of Grounder (owned) or a grounder_function, and models every optional
 /// capability itself, answering with the held grounder's when it has it and a default otherwise:
 /// describe() = its name, batch_size() = 0 (no preference), measures_latency() = true,
 /// server_model() = "", max_concurrency() = 1. Not copyable; movable.
 class any_grounder {
  public:
-  template <Grounder G>
-  requires(!std::same_as<std::remove_cvref_t<G>, any_grounder>)
-      any_grounder(G g)  // NOLINT: implicit on purpose, so factories can return any grounder
+  template <detail::other_than_any_grounder G>
+  any_grounder(G g)  // NOLINT: implicit on purpose, so factories can return any grounder
       : m_impl(std::make_unique<model<G>>(std::make_unique<G>(std::move(g)))) {}
   /// Takes ownership of a grounder that cannot be moved.
   template <Grounder G>
