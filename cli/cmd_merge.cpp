@@ -56,15 +56,11 @@ inline int run(const std::vector<std::string>& args) {
   // A shard may have used its own copy of a config file and another --concurrency.
   opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",       "status",
                        "limit",      "command",  "concurrency",     "grounder_config"};
-  if (check) {
-    const std::filesystem::path mp = dirs[0] / "manifest.json";
-    if (!std::filesystem::exists(mp))
-      throw error(error_kind::io, mp.string(), 0, "missing (not a run directory?)");
-    std::string warning;
-    const loaded_dataset d =
-        load_run_dataset(read_manifest(mp), mp.string(), dataset, split, &warning);
-    if (!warning.empty()) std::fprintf(stderr, "groundeval merge: warning: %s\n", warning.c_str());
-    opt.expected = list_queries(d.dataset);  // exactly what an unsharded run asks
+  if (check) {  // exactly the queries an unsharded run on the first shard's data asks
+    const loaded_runs first = load_runs({dirs[0]}, dataset, split);
+    if (!first.warning.empty())
+      std::fprintf(stderr, "groundeval merge: warning: %s\n", first.warning.c_str());
+    opt.expected = list_queries(first.data.dataset);
   }
   const merge_summary r = merge_runs(dirs, out, opt);
   std::printf("merge: %zu shards, %zu records -> %s\n", r.shards, r.records,
