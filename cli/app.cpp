@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace groundeval::cli {
@@ -72,7 +73,12 @@ int main(int argc, char** argv, const grounder_registry& kinds) {
   try {
     return it->second.run(args);
   } catch (const error& e) {
-    std::fprintf(stderr, "groundeval %s: error: %s\n", name.c_str(), e.what());
+    // "groundeval CMD: error: what" (a message that starts with "CMD: " already says the command)
+    std::string_view what = e.what();
+    if (what.starts_with(name) && what.substr(name.size()).starts_with(": "))
+      what.remove_prefix(name.size() + 2);
+    std::fprintf(stderr, "groundeval %s: error: %.*s\n", name.c_str(),
+                 static_cast<int>(what.size()), what.data());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "groundeval %s: unexpected error: %s\n", name.c_str(), e.what());
