@@ -25,7 +25,8 @@ namespace detail_evaluate {
 inline constexpr const char* usage =
     "usage: groundeval evaluate --dataset flickr30k:DIR|mdetr:FILE.json [--split test]\n"
     "                           --predictions FILE [--protocol any|merged] [--iou T]\n"
-    "                           [--json OUT] [--missing-as-miss] [--invalid-as-miss]\n"
+    "                           [--match iou|giou] [--json OUT] [--missing-as-miss]\n"
+    "                           [--invalid-as-miss]\n"
     "                           [--allow-non-finite] [--quiet]\n"
     "\n"
     "Evaluates a predictions file (MDETR JSON list or groundeval JSON Lines, detected from the\n"
@@ -35,6 +36,7 @@ inline constexpr const char* usage =
     "  --split NAME          train, val or test (default test; flickr30k only)\n"
     "  --protocol P          any (ANY-box, default) or merged (MERGED-box)\n"
     "  --iou T               hit threshold, IoU >= T (default 0.5)\n"
+    "  --match giou          a hit is GIoU >= T (MDETR's and GLIP's RefExp rule; default iou)\n"
     "  --json OUT            write the JSON report (docs/metrics.md)\n"
     "  --missing-as-miss     count phrases without a prediction as misses instead of failing\n"
     "  --invalid-as-miss     count malformed entries (wrong number of lists, chain id mismatch)\n"

@@ -29,7 +29,8 @@ namespace detail_report {
 
 inline constexpr const char* usage =
     "usage: groundeval report RUN_DIR... --out DIR [--dataset SPEC --split S]\n"
-    "                         [--protocol any|merged] [--iou T] [--missing-as-miss]\n"
+    "                         [--protocol any|merged] [--iou T] [--match iou|giou]\n"
+    "                         [--missing-as-miss]\n"
     "                         [--title TEXT] [--note TEXT]... [--blank-canvas] [--quiet]\n"
     "\n"
     "Evaluates each run directory (its predictions.jsonl) on the data set its manifest names\n"
@@ -40,6 +41,7 @@ inline constexpr const char* usage =
     "otherwise the cases are listed without pictures. Options:\n"
     "  --protocol P       any (ANY-box, default) or merged (MERGED-box)\n"
     "  --iou T            hit threshold, IoU >= T (default 0.5)\n"
+    "  --match giou       a hit is GIoU >= T (MDETR's and GLIP's RefExp rule; default iou)\n"
     "  --missing-as-miss  count phrases a run has no answer for as misses (partial runs)\n"
     "  --title TEXT       the report's title\n"
     "  --note TEXT        a note printed with the report (repeatable; e.g. where the data or\n"

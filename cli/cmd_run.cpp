@@ -23,7 +23,8 @@ namespace groundeval::cli {
 namespace detail_run {
 
 inline constexpr const char* usage =
-    "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S]\n"
+    "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S] [--images "
+    "DIR]\n"
     "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
     "                      [--shard i/n] [--start-over] [--concurrency C] [--quiet]\n"
     "\n"
@@ -34,6 +35,8 @@ inline constexpr const char* usage =
     "flight, records it and stops. Options (also as --option=value):\n"
     "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
     "  --split NAME     train, val or test (default test; flickr30k only)\n"
+    "  --images DIR     the image folder (default: flickr30k:DIR's flickr30k-images; for\n"
+    "                   mdetr: RefCOCO files, COCO train2014); recorded with the data set\n"
     "  --grounder SPEC  see below; @FILE reads the spec from a config file\n"
     "  --out RUN_DIR    the run directory (created if needed)\n"
     "  --limit N        only the first N sentences (of this shard), in data set order; running\n"
@@ -52,7 +55,7 @@ inline constexpr const char* usage =
     "\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string dataset, split = "test", grounder, out;
+  std::string dataset, split = "test", grounder, out, images;
   run_options opt;
   sample_option sampling;
   std::optional<std::size_t> concurrency;
@@ -67,6 +70,8 @@ inline int run(const std::vector<std::string>& args) {
       dataset = a.value();
     } else if (a.is("--split")) {
       split = a.value();
+    } else if (a.is("--images")) {
+      images = a.value();
     } else if (a.is("--grounder")) {
       grounder = a.value();
     } else if (a.is("--out")) {
@@ -94,7 +99,7 @@ inline int run(const std::vector<std::string>& args) {
   sampling.validate("run");
 
   const grounder_spec gspec = grounders().parse(grounder);  // spec errors before loading data
-  loaded_dataset data = load_dataset_spec(dataset, split);
+  loaded_dataset data = load_dataset_spec(with_images(dataset, images), split);
   if (sampling) data.dataset = sampling.apply(data.dataset);
   run_grounder_setup g = grounders().make_for_run(gspec, data.dataset, concurrency);
   opt.concurrency = g.runner_concurrency;
