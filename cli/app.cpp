@@ -7,8 +7,11 @@
 #include <groundeval/config.hpp>
 #include <groundeval/error.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -71,7 +74,15 @@ int main(int argc, char** argv, const grounder_registry& kinds) {
   g_grounders = &kinds;
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    return it->second.run(args);
+    const int rc = it->second.run(args);
+    // Output that never reached its file (a full disk, /dev/full, a closed pipe with SIGPIPE
+    // ignored) is a failure, not a success with a short file.
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush())
+      throw error(error_kind::io, "<stdout>", 0,
+                  std::string("write error") +
+                      (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+    return rc;
   } catch (const error& e) {
     // "groundeval CMD: error: what" (a message that starts with "CMD: " already says the command)
     std::string_view what = e.what();

@@ -11,6 +11,8 @@
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/report.hpp>
 #include <groundeval/io/json/predictions.hpp>
+#include <groundeval/run/manifest.hpp>
+#include <groundeval/run/queries.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -78,7 +80,9 @@ inline int run(const std::vector<std::string>& args) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
+  require_evaluable_phrases(data.dataset, data.description);
   const auto t1 = clock::now();
+  ropt.config_hash = run_config_hash_of(predictions);  // a run directory's records must match
   // Streamed: JSON Lines files of any size are evaluated in bounded memory.
   const evaluation_result res = evaluate_predictions_file(data.dataset, predictions, opt, ropt);
   const auto t2 = clock::now();

@@ -12,6 +12,7 @@
 #include <groundeval/report/from_results.hpp>
 #include <groundeval/report/writer.hpp>
 #include <groundeval/run/manifest.hpp>
+#include <groundeval/run/queries.hpp>
 
 #if defined(GROUNDEVAL_CLI_HAS_IMAGE)
 #include <groundeval/report/json/case_answers.hpp>
@@ -85,6 +86,7 @@ inline int run(const std::vector<std::string>& args) {
 
   const loaded_runs loaded = load_runs(dirs, eo.dataset, eo.split);
   const loaded_dataset& data = loaded.data;
+  require_evaluable_phrases(data.dataset, data.description);
   if (!loaded.warning.empty()) notes.push_back(loaded.warning);
   std::vector<report::evaluated_run> runs;
   for (std::size_t i = 0; i < dirs.size(); ++i) {
@@ -94,8 +96,10 @@ inline int run(const std::vector<std::string>& args) {
     r.grounder = spec.empty() ? "?" : spec;
     r.in_process = manifest_value(loaded.manifests[i], "latency") == "in-process";
     // Streamed: memory does not grow with the file (docs/metrics.md).
-    r.result =
-        evaluate_predictions_file(data.dataset, (dirs[i] / "predictions.jsonl").string(), eo.eval);
+    predictions_read_options ropt;
+    ropt.config_hash = manifest_value(loaded.manifests[i], "config_hash");
+    r.result = evaluate_predictions_file(data.dataset, (dirs[i] / "predictions.jsonl").string(),
+                                         eo.eval, ropt);
     if (r.result.warnings.missing_phrases > 0)
       notes.push_back(r.name + ": " + std::to_string(r.result.warnings.missing_phrases) +
                       " phrases have no answer and count as misses (a partial run)");

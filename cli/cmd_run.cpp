@@ -26,7 +26,8 @@ inline constexpr const char* usage =
     "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S] [--images "
     "DIR]\n"
     "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
-    "                      [--shard i/n] [--start-over] [--concurrency C] [--quiet]\n"
+    "                      [--shard i/n] [--start-over | --retry-errors] [--concurrency C]\n"
+    "                      [--quiet]\n"
     "\n"
     "Runs a grounder over every evaluable phrase of a data set (one request per sentence, all\n"
     "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl as\n"
@@ -51,6 +52,8 @@ inline constexpr const char* usage =
     "  --concurrency C  requests in flight (the openai grounder's own setting, or threads for a\n"
     "                   grounder that allows them; not part of the run's identity)\n"
     "  --start-over     discard an existing run in RUN_DIR instead of refusing a different one\n"
+    "  --retry-errors   ask again the queries recorded with status error (their records move\n"
+    "                   to RUN_DIR/retried-errors.jsonl; the other answers stay)\n"
     "  --quiet          no progress output\n"
     "\n";
 
@@ -82,6 +85,8 @@ inline int run(const std::vector<std::string>& args) {
       opt.selection.shard = parse_shard(a.value());
     } else if (a.flag("--start-over")) {
       opt.start_over = true;
+    } else if (a.flag("--retry-errors")) {
+      opt.retry_errors = true;
     } else if (a.is("--concurrency")) {
       concurrency = static_cast<std::size_t>(a.count());
       if (*concurrency < 1 || *concurrency > 4096) a.fail("--concurrency must be in 1..4096");
@@ -94,6 +99,8 @@ inline int run(const std::vector<std::string>& args) {
   if (dataset.empty() || grounder.empty() || opt.out.empty())
     throw error(error_kind::config,
                 std::string("run: --dataset, --grounder and --out are required\n") + usage);
+  if (opt.start_over && opt.retry_errors)
+    throw error(error_kind::config, "run: --start-over and --retry-errors cannot be combined");
   if (opt.selection.limit && sampling)
     throw error(error_kind::config, "run: --limit and --sample cannot be combined");
   sampling.validate("run");
@@ -142,6 +149,10 @@ inline int run(const std::vector<std::string>& args) {
     return 130;
   }
   if (!quiet) {
+    if (r.retried > 0)
+      std::printf("run: %llu error records moved to %s and asked again\n",
+                  static_cast<unsigned long long>(r.retried),
+                  (opt.out / "retried-errors.jsonl").c_str());
     std::printf(
         "run: %llu queries run now, %llu already recorded, %llu in all (%llu failures now)%s\n",
         static_cast<unsigned long long>(r.recorded), static_cast<unsigned long long>(r.already),
