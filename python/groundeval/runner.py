@@ -44,7 +44,7 @@ _STATUSES = ("ok", "empty", "format_failure", "error")
 class PhraseQuery:
     """One phrase to ground, as the grounder sees it (no ground truth)."""
     text: str
-    span: tuple             # (char_begin, char_end) of the phrase in the request's sentence
+    span: tuple             # (begin, end): request.sentence[begin:end] is the phrase (str indices)
     phrase_index: int       # index among all annotated phrases of the sentence
     key: str                # "image_id/sentence_id/phrase_index", as Query.key
 
@@ -96,8 +96,16 @@ class RunResult:
 
 def _request(t):
     image_id, path, w, h, sentence, sid, qs = t
+    # The data set's spans count UTF-8 bytes; a Python grounder indexes the str (code points).
+    enc = sentence.encode("utf-8")
+    if len(enc) == len(sentence):
+        def cp(i):
+            return i
+    else:
+        def cp(i):
+            return len(enc[:i].decode("utf-8", errors="ignore"))
     return Request(image_id, path, (w, h), sentence, sid,
-                   tuple(PhraseQuery(text, (b, e), k, f"{image_id}/{sid}/{k}")
+                   tuple(PhraseQuery(text, (cp(b), cp(e)), k, f"{image_id}/{sid}/{k}")
                          for text, b, e, k in qs))
 
 
@@ -197,33 +205,37 @@ class _Adapter:
             self.one = grounder
 
     def __call__(self, raw):
+        out = []
+        try:
+            self._answer(raw, out)
+        except KeyboardInterrupt:  # in the grounder or here: keep what was answered, stop
+            return out, True
+        return out, False
+
+    def _answer(self, raw, out):
         requests = [_request(t) for t in raw]
         if self.many is not None:
             try:
                 answers = self.many(requests)
-            except KeyboardInterrupt:
-                return [], True
             except Exception as e:  # noqa: BLE001 (recorded, as any grounder error)
-                return [[("error", [], [], "", _failure(e), -1.0)] * len(r.queries)
-                        for r in requests], False
+                out.extend([("error", [], [], "", _failure(e), -1.0)] * len(r.queries)
+                           for r in requests)
+                return
             answers = list(answers)
             if len(answers) != len(requests):
                 raise Error(f"grounder ground_many answered {len(answers)} requests of "
                             f"{len(requests)}")
-            return [_answers(r, a, -1.0) for r, a in zip(requests, answers)], False
-        out = []
+            out.extend(_answers(r, a, -1.0) for r, a in zip(requests, answers))
+            return
         for r in requests:
             t0 = time.perf_counter()
             try:
                 answers = self.one(r)
-            except KeyboardInterrupt:
-                return out, True
             except Exception as e:  # noqa: BLE001 (recorded, as any grounder error)
                 latency = (time.perf_counter() - t0) / len(r.queries)
                 out.append([("error", [], [], "", _failure(e), latency)] * len(r.queries))
                 continue
             out.append(_answers(r, answers, (time.perf_counter() - t0) / len(r.queries)))
-        return out, False
 
 
 def _attr(obj, name, default):

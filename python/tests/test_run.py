@@ -44,7 +44,8 @@ def manifest(run_dir):
 
 
 def strip_meta(d):
-    return {k: v for k, v in d.items() if k not in ("dataset", "split", "predictions")}
+    """The numbers, without the names of the inputs and the answers' timings."""
+    return {k: v for k, v in d.items() if k not in ("dataset", "split", "predictions", "latency")}
 
 
 def oracle_answer(truth, q):
