@@ -327,3 +327,20 @@ def test_replay_equals_cli_run(ds, generated, tmp_path):
     assert res.recorded == 0 and res.already == len(rows)
     assert groundeval.evaluate(ds, res).to_dict()["recall_at"] == \
         groundeval.evaluate(ds, path).to_dict()["recall_at"]
+
+
+def test_interrupt_in_the_progress_callback_stops_after_that_batch(ds, truth, tmp_path):
+    def progress(p):
+        if p.done:
+            raise KeyboardInterrupt  # Ctrl-C while the progress display runs
+
+    with pytest.raises(KeyboardInterrupt):
+        groundeval.run(ds, lambda r: [truth[q.key] for q in r.queries], tmp_path / "p",
+                       batch_size=4, progress=progress, measures_latency=False)
+    m = manifest(tmp_path / "p")
+    assert m["status"] == "interrupted" and m["latency"] == "in-process"
+    first = records(tmp_path / "p")
+    assert len({k.rsplit("/", 1)[0] for k in first}) == 4  # the first batch: 4 sentences
+    res = groundeval.run(ds, lambda r: [truth[q.key] for q in r.queries], tmp_path / "p",
+                         measures_latency=False)
+    assert res.already == len(first) and res.already + res.recorded == len(truth)
