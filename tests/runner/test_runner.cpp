@@ -268,4 +268,49 @@ TEST_CASE("a data set without evaluable phrases is refused before anything is wr
                     "flickr30k:x: the data set has no evaluable phrase (no phrase whose chain "
                     "has a ground-truth box): nothing to run or evaluate");
   CHECK(!std::filesystem::exists(opt.out));
+namespace {
+/// Answers batches of sentences, but "is interrupted" after the first two requests of its second
+/// batch: it answers only those and says stop (as the Python binding does on KeyboardInterrupt).
+struct interrupted_grounder {
+  int batches = 0;
+  bool stop = false;
+  std::string_view name() const { return "interrupted"; }
+  std::vector<query_result> ground(const grounding_request& r) { return corner(r); }
+  std::vector<std::vector<query_result>> ground_many(std::span<const grounding_request> rs) {
+    std::vector<std::vector<query_result>> out;
+    for (const auto& r : rs) {
+      if (batches == 1 && out.size() == 2) {
+        stop = true;
+        break;
+      }
+      out.push_back(corner(r));
+    }
+    ++batches;
+    return out;
+  }
+};
+}  // namespace
+
+TEST_CASE("a batch answered in part when a stop is requested is recorded in part", "[runner]") {
+  const auto data = made_up(4);  // 8 sentences, 2 queries each
+  interrupted_grounder g;
+  run_options opt;
+  opt.out = fresh_dir("prefix");
+  opt.batch_size = 3;
+  // Without a stop request a short answer is an error (nothing of that batch is recorded).
+  CHECK_THROWS_WITH(run_grounder(g, data, opt), Catch::Contains("answered 2 requests of 3"));
+  CHECK(read_run_file(opt.out / "predictions.jsonl").records.size() == 6);
+  g = {};
+  opt.start_over = true;
+  opt.stop_requested = [&] { return g.stop; };
+  auto r = run_grounder(g, data, opt);
+  CHECK(r.status == run_status::interrupted);
+  CHECK(r.recorded == 10);  // the first batch (3 sentences) and two sentences of the second
+  CHECK(read_manifest(r.manifest).at("status") == "interrupted");
+  g = {};
+  opt.start_over = false;
+  r = run_grounder(g, data, opt);
+  CHECK(r.status == run_status::complete);
+  CHECK(r.already == 10);
+  CHECK(r.recorded == 6);
 }

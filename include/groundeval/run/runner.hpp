@@ -209,14 +209,21 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
         ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (res.size() != reqs.size())
+    // A grounder interrupted mid-batch (stop_requested() already true) may answer a prefix of
+    // it: the prefix is recorded, the rest is asked again on resume.
+    if (res.size() != reqs.size() &&
+        !(res.size() < reqs.size() && opt.stop_requested && opt.stop_requested()))
       throw error(error_kind::invalid, "grounder " + name + " answered " +
                                            std::to_string(res.size()) + " requests of " +
                                            std::to_string(reqs.size()));
+    if (res.size() < reqs.size()) {
+      nq = 0;  // the batch's time went to the answered queries
+      for (std::size_t j = 0; j < res.size(); ++j) nq += queries[j].size();
+    }
     std::vector<phrase_prediction_record> records;
     records.reserve(nq);
     std::uint64_t failures = 0;
-    for (std::size_t j = 0; j < reqs.size(); ++j) {
+    for (std::size_t j = 0; j < res.size(); ++j) {
       const sample_type& s = *todo[b + j].s;
       if (res[j].size() != queries[j].size())
         throw error(error_kind::invalid, "grounder " + name + " answered " +
@@ -289,9 +296,10 @@ run_result run_in_directory(G& grounder, const D& data, const run_options& opt, 
 /// manifest differs outside the volatile keys) is refused with error_kind::config unless
 /// opt.start_over. Per-query failures are recorded in each result's status; an exception from
 /// the grounder, or a grounder answering the wrong number of requests or queries, stops the run
-/// (what was recorded stays). The grounder is asked with ground_batch(): its ground_many,
-/// ground_async or concurrent ground() when it has them. Queries without a measured latency get
-/// the batch's wall time divided by its queries.
+/// (what was recorded stays); a grounder that answers only the first requests of a batch once
+/// opt.stop_requested() is true gets those recorded and the run stops as interrupted. The grounder
+/// is asked with ground_batch(): its ground_many, ground_async or concurrent ground() when it has
+/// them. Queries without a measured latency get the batch's wall time divided by its queries.
 ///
 /// Manifest keys written by the runner (besides opt.identity and opt.session): dataset_name
 /// (NamedDataset), dataset_content_hash, grounder (grounder_description), grounder_name,
