@@ -20,6 +20,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -109,13 +110,15 @@ void check_images(const grounder_spec& s, const in_memory_dataset& data) {
 }
 
 any_grounder make_openai(const grounder_spec& s, const in_memory_dataset& data) {
-  check_images(s, data);
   openai_config c = openai_config_from_spec(s);
+  std::optional<any_grounder> g;
   try {
-    return any_grounder(openai_adapter(std::move(c)));
+    g.emplace(openai_adapter(std::move(c)));  // checks the geometry and the other values
   } catch (const error& e) {
     s.fail(e.what());
   }
+  check_images(s, data);
+  return std::move(*g);
 }
 #endif
 
