@@ -11,6 +11,7 @@
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/baselines.hpp>
+#include <groundeval/grounders/http/url.hpp>
 #include <groundeval/io/json/predictions.hpp>
 
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
@@ -65,7 +66,9 @@ inline std::size_t line_of(const grounder_spec& s, std::string_view key) {
                               std::string_view key = {}) {
   if (!s.file.empty())
     throw error(error_kind::config, s.file, key.empty() ? 0 : line_of(s, key), what);
-  throw error(error_kind::config, "--grounder", 0, "'" + s.text + "': " + what);
+  // never echo credentials written into a URL (http://user:password@host)
+  throw error(error_kind::config, "--grounder", 0,
+              "'" + http::mask_url_credentials(s.text) + "': " + what);
 }
 
 /// Rejects keys outside `valid`, naming the valid ones (in a config file, with `grounder` and the
@@ -275,11 +278,21 @@ class openai_spec_grounder final : public spec_grounder {
   std::size_t batch_size() const override { return m_conc; }
   std::vector<std::vector<query_result>> ground_many(
       std::span<const runner_request> requests) override {
+    // before the first query: is the server up, does it serve the model? (throws when not, so
+    // a run does not fill its directory with errors)
+    if (!m_ready_checked) {
+      (void)m_g.check_ready();
+      m_ready_checked = true;
+    }
     std::vector<grounding_request> rs;
     for (const auto& r : requests) rs.push_back(r.request);
     std::vector<std::vector<query_result>> out;
     std::vector<std::vector<openai_answer>> answers;
     m_g.ground_many(rs, out, answers);
+    // max_unreachable queries in a row without a response: stop the run (this batch's answers
+    // are in the answer cache when there is one; nothing not asked gets recorded)
+    if (const std::string why = m_g.halt_reason(); !why.empty())
+      throw error(error_kind::backend, why);
     for (const auto& per_request : answers)
       for (const auto& a : per_request)
         if (!a.server_model.empty() && m_server_model.empty()) m_server_model = a.server_model;
@@ -292,6 +305,7 @@ class openai_spec_grounder final : public spec_grounder {
   std::size_t m_conc;
   openai_grounder m_g;
   std::string m_server_model;
+  bool m_ready_checked = false;
 };
 #endif
 
@@ -438,13 +452,10 @@ grounder_spec parse_grounder_spec(const std::string& text) {
 #ifdef GROUNDEVAL_CLI_HAVE_OPENAI
 openai_config openai_config_from_spec(const grounder_spec& s) {
   using namespace detail_grounder;
-  const std::vector<std::string> keys{
-      "model",      "family",      "key_env",         "concurrency",  "temperature",
-      "max_tokens", "cache",       "prompt",          "extra_body",   "verify_tls",
-      "ca_cert",    "max_retries", "connect_timeout", "read_timeout", "check_frame"};
-  // Plus the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
-  // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
-  std::vector<std::string> all_keys = keys;
+  // The keys of openai_option_keys() (grounders/http/openai_config.hpp), plus the family's
+  // geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the padded families, ...),
+  // passed to the geometry contract as --geometry KEY=VALUE would be.
+  std::vector<std::string> all_keys = openai_option_keys();
   const std::string* fam = param(s, "family");
   const std::string family = fam ? *fam : openai_config{}.family;
   std::vector<std::string> geo_keys;
@@ -459,27 +470,20 @@ openai_config openai_config_from_spec(const grounder_spec& s) {
   for (const auto& k : geo_keys)
     if (const std::string* x = param(s, k)) c.geometry_options.emplace_back(k, *x);
   if (s.arg.empty()) need_arg(s, "the server URL", "openai:http://HOST:PORT/v1?model=M");
-  c.base_url = s.arg;
-  auto v = [&](const char* k) { return param(s, k); };
-  if (auto x = v("model")) c.model = *x;
+  try {
+    set_openai_option(c, "url", s.arg);  // refuses credentials in the URL, never echoing them
+  } catch (const error& e) {
+    fail(s, e.what(), "url");
+  }
+  for (const auto& [k, v] : s.params) {
+    if (std::find(geo_keys.begin(), geo_keys.end(), k) != geo_keys.end()) continue;
+    try {
+      set_openai_option(c, k, v);  // checks the value (numbers finite and in range, headers)
+    } catch (const error& e) {
+      fail(s, e.what(), k);
+    }
+  }
   if (c.model.empty()) fail(s, "model=NAME is required");
-  if (auto x = v("family")) c.family = *x;
-  if (auto x = v("key_env")) c.api_key_env = *x;
-  if (auto x = v("concurrency"))
-    c.concurrency = static_cast<int>(std::min(parse_unsigned(s, "concurrency", *x), 4096ull));
-  if (auto x = v("temperature")) c.temperature = parse_double(s, "temperature", *x);
-  if (auto x = v("max_tokens"))
-    c.max_tokens = static_cast<int>(std::min(parse_unsigned(s, "max_tokens", *x), 1000000ull));
-  if (auto x = v("cache")) c.cache_path = *x;
-  if (auto x = v("prompt")) c.prompt_template = *x;
-  if (auto x = v("extra_body")) c.extra_body = *x;
-  if (auto x = v("verify_tls")) c.verify_tls = parse_bool(s, "verify_tls", *x);
-  if (auto x = v("ca_cert")) c.ca_cert_file = *x;
-  if (auto x = v("max_retries"))
-    c.max_retries = static_cast<int>(std::min(parse_unsigned(s, "max_retries", *x), 100ull));
-  if (auto x = v("connect_timeout")) c.connect_timeout_s = parse_double(s, "connect_timeout", *x);
-  if (auto x = v("read_timeout")) c.read_timeout_s = parse_double(s, "read_timeout", *x);
-  if (auto x = v("check_frame")) c.check_frame = parse_bool(s, "check_frame", *x);
   return c;
 }
 #endif

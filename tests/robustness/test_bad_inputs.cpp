@@ -15,6 +15,7 @@
 #include <groundeval/io/json/predictions.hpp>
 #include <groundeval/io/stb/image_stb.hpp>
 
+#include <httplib.h>
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
