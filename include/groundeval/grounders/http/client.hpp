@@ -217,6 +217,12 @@ class http_connection {
  public:
   http_connection(base_url url, std::shared_ptr<const tls_context> tls)
       : m_url(std::move(url)), m_tls(std::move(tls)) {}
+  /// Adopts a connected plain socket (owned from here) for the first exchange, e.g. one end of
+  /// a socketpair in tests and the fuzz harness; later exchanges connect to `url` as usual.
+  http_connection(base_url url, int connected_fd)
+      : m_url(std::move(url)), m_fd(connected_fd), m_adopted(true) {
+    ::fcntl(m_fd, F_SETFL, ::fcntl(m_fd, F_GETFL) | O_NONBLOCK);
+  }
   http_connection(const http_connection&) = delete;
   http_connection& operator=(const http_connection&) = delete;
   ~http_connection() { close(); }
@@ -235,8 +241,9 @@ class http_connection {
     m_deadline = clock::now() + seconds(limits.request_timeout_s);
     const std::string head = request_head(method, target, headers, body);
     for (int round = 0;; ++round) {
-      const bool reused = m_fd >= 0 && idle_alive();
-      if (!reused) close();
+      const bool adopted = std::exchange(m_adopted, false);
+      const bool reused = !adopted && m_fd >= 0 && idle_alive();
+      if (!reused && !adopted) close();
       m_got_bytes = false;
       m_progress = clock::now();
       http_response res;
@@ -642,17 +649,18 @@ class http_connection {
       return;
     }
     if (const auto cl = res.header("Content-Length")) {
-      std::size_t n = 0;
+      std::uint64_t n = 0;
+      bool overflow = false;
       if (cl->empty()) fail(http_failure::malformed, "an empty Content-Length");
       for (const char c : *cl) {
         if (c < '0' || c > '9')
           fail(http_failure::malformed, "a Content-Length that is not a number");
-        if (n > max)  // past any allowed value: stop before overflowing
-          fail(http_failure::too_large, "the server announces a body of more than " +
-                                            std::to_string(max) +
-                                            " bytes, the limit (max_response_bytes)");
-        n = n * 10 + std::size_t(c - '0');
+        const auto d = static_cast<std::uint64_t>(c - '0');
+        overflow = overflow || n > (UINT64_MAX - d) / 10;
+        if (!overflow) n = n * 10 + d;
       }
+      if (overflow)
+        fail(http_failure::too_large, "the server announces a body of more than 2^64 bytes");
       if (n > max)
         fail(http_failure::too_large, "the server announces a body of " + std::to_string(n) +
                                           " bytes, more than the limit of " + std::to_string(max) +
@@ -720,6 +728,7 @@ class http_connection {
   std::string m_in;
   bool m_keep = false;       ///< the last response left the connection reusable
   bool m_got_bytes = false;  ///< a byte of the response arrived in this round
+  bool m_adopted = false;    ///< m_fd was handed over (constructor): use it as it is
   request_limits m_limits;
   const std::function<bool()>* m_cancelled = nullptr;
   clock::time_point m_deadline, m_progress;

@@ -276,7 +276,11 @@ inline const std::vector<std::string>& openai_option_keys() {
 inline bool set_openai_option(openai_config& c, std::string_view key, const std::string& v) {
   using namespace detail;
   if (key == "url") {
-    (void)http::parse_base_url(v);  // credentials, query strings, schemes: refused here
+    try {
+      (void)http::parse_base_url(v);  // credentials, query strings, schemes: refused here
+    } catch (const error& e) {        // the message without its "base_url: "
+      throw error(error_kind::config, std::string(e.what()).substr(e.where().size() + 2));
+    }
     c.base_url = v;
   } else if (key == "model") {
     c.model = v;
