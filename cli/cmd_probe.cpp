@@ -5,11 +5,12 @@
 // so the frame can be seen. Part of the groundeval_cli target (needs the http component).
 #include "command.hpp"
 #include "dataset_spec.hpp"
-#include "grounder_spec.hpp"
 
 #include <groundeval/error.hpp>
 
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
+#include "openai_spec.hpp"
+
 #include <groundeval/grounders/http/openai_grounder.hpp>
 #include <groundeval/report/png/overlay.hpp>
 #endif
@@ -105,12 +106,14 @@ int run(const std::vector<std::string>& args) {
                             "--phrase\n") +
                     usage);
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
-  const grounder_spec gs = parse_grounder_spec(spec);
+  const grounder_registry kinds = builtin_grounders();
+  const grounder_spec gs = kinds.parse(spec);
   if (gs.kind != "openai")
     throw error(error_kind::config,
                 "probe: --grounder must be an openai: spec (the other "
                 "kinds send no image anywhere), got '" +
                     gs.kind + "'");
+  kinds.check(gs);
   openai_grounder g(openai_config_from_spec(gs));
   // the queries: a one-sample data set made from --image, or the first evaluable phrases
   in_memory_dataset data;

@@ -8,8 +8,8 @@
 
 #include <groundeval/detail/json_text.hpp>
 #include <groundeval/error.hpp>
-#include <groundeval/eval/run_dir.hpp>
 #include <groundeval/postprocess/captions.hpp>
+#include <groundeval/run/queries.hpp>
 
 #include <cstdio>
 #include <fstream>
@@ -97,38 +97,30 @@ inline std::string query_line(const sample& s, std::size_t k, const std::string&
 
 inline int run(const std::vector<std::string>& args) {
   std::string dataset, split = "test", out;
-  std::optional<std::size_t> limit;
+  query_selection selection;
   sample_option sampling;
-  std::optional<shard_spec> shard;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (sampling.parse("queries", args, i)) continue;
-    const std::string& a = args[i];
-    auto value = [&] { return option_value("queries", args, i); };
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("queries", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--dataset") {
-      dataset = value();
-    } else if (a == "--split") {
-      split = value();
-    } else if (a == "--out") {
-      out = value();
-    } else if (a == "--limit") {
-      const std::string v = value();
-      const auto n = parse_non_negative(v);
-      if (!n)
-        throw error(error_kind::config,
-                    "queries: --limit '" + v + "' is not a non-negative integer");
-      limit = static_cast<std::size_t>(*n);
-    } else if (a == "--shard") {
-      shard = parse_shard(value());
+    } else if (sampling.parse(a)) {
+    } else if (a.is("--dataset")) {
+      dataset = a.value();
+    } else if (a.is("--split")) {
+      split = a.value();
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (a.is("--limit")) {
+      selection.limit = static_cast<std::size_t>(a.count());
+    } else if (a.is("--shard")) {
+      selection.shard = parse_shard(a.value());
     } else {
-      throw error(error_kind::config, "queries: unknown option '" + a + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (dataset.empty())
     throw error(error_kind::config, std::string("queries: --dataset is required\n") + usage);
-  if (limit && sampling)
+  if (selection.limit && sampling)
     throw error(error_kind::config, "queries: --limit and --sample cannot be combined");
   sampling.validate("queries");
 
@@ -141,21 +133,16 @@ inline int run(const std::vector<std::string>& args) {
     if (!file) throw error(error_kind::io, out, 0, "cannot write the queries file");
   }
   std::ostream& os = out.empty() ? std::cout : file;
-  // The same selection as `groundeval run`: data set order, this shard's images, sentences with
-  // at least one evaluable phrase, the first --limit of them, their evaluable phrases.
+  // Exactly the queries `groundeval run` asks (run/queries.hpp): data set order, this shard's
+  // images, sentences with an evaluable phrase, the first --limit of them, their evaluable phrases.
   std::size_t sentences = 0, queries = 0;
-  for (const sample& s : data.dataset) {
-    if (shard && !shard->contains(s.image_id)) continue;
-    if (!has_evaluable_phrase(s)) continue;
-    if (limit && sentences >= *limit) break;
-    ++sentences;
-    const std::string path = data.dataset.image_path(s);
-    for (std::size_t k = 0; k < s.phrases.size(); ++k) {
-      if (!is_evaluable(s.phrases[k])) continue;
-      os << query_line(s, k, path);
-      ++queries;
-    }
-  }
+  for_each_query_sentence(data.dataset, selection,
+                          [&](const sample& s, const std::vector<std::size_t>& phrases) {
+                            ++sentences;
+                            const std::string path = data.dataset.image_path(s);
+                            for (const std::size_t k : phrases) os << query_line(s, k, path);
+                            queries += phrases.size();
+                          });
   os.flush();
   if (!os) throw error(error_kind::io, out.empty() ? "<stdout>" : out, 0, "write error");
   if (!out.empty())

@@ -5,8 +5,7 @@
 // the name starts with the row id.
 #include "robust_util.hpp"
 
-#include "grounder_spec.hpp"
-
+#include <groundeval/cli/app.hpp>
 #include <groundeval/eval/run_dir.hpp>
 #include <groundeval/grounders/http/openai_grounder.hpp>
 #include <groundeval/grounders/interop/npy_detector.hpp>
@@ -29,6 +28,7 @@
 
 using namespace groundeval;
 using robust::error_text;
+using robust::spec_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -49,13 +49,6 @@ std::string npy_header(const std::string& dict) {
   b += static_cast<char>(h.size() & 0xff);
   b += static_cast<char>(h.size() >> 8);
   return b + h;
-}
-
-std::string spec_error(const std::string& spec) {
-  return error_text([&] {
-    const in_memory_dataset data;
-    (void)cli::make_grounder(cli::parse_grounder_spec(spec), data);
-  });
 }
 
 parse_result answer(std::string_view family, std::string_view text) {

@@ -8,7 +8,6 @@
 #include "robust_util.hpp"
 
 #include "../grounders/fake_openai_server.hpp"
-#include "grounder_spec.hpp"
 
 #include <groundeval/grounders/http/openai_grounder.hpp>
 #include <groundeval/io/json/predictions.hpp>
@@ -25,6 +24,7 @@
 
 using namespace groundeval;
 using robust::error_text;
+using robust::spec_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -89,10 +89,6 @@ std::string port_free(std::string s, int port) {
   const std::string p = ":" + std::to_string(port);
   for (std::size_t at; (at = s.find(p)) != std::string::npos;) s.replace(at, p.size(), ":<port>");
   return s;
-}
-
-std::string spec_error(const std::string& spec) {
-  return error_text([&] { (void)cli::openai_config_from_spec(cli::parse_grounder_spec(spec)); });
 }
 
 }  // namespace
@@ -283,11 +279,7 @@ TEST_CASE("H08 credentials in the server URL", "[robustness][http]") {
   robust::write(d / "g.conf",
                 "grounder = openai\nurl = http://alice:s3cr3tpw@127.0.0.1:9/v1\n"
                 "model = m\n");
-  const std::string f = error_text(
-      [&] {
-        (void)cli::openai_config_from_spec(cli::parse_grounder_spec("@" + (d / "g.conf").string()));
-      },
-      d);
+  const std::string f = spec_error("@" + (d / "g.conf").string(), d);
   CHECK(f ==
         "<dir>/g.conf:2: the server URL holds credentials ('user:password@'): groundeval does "
         "not send them, and they would be recorded with the run. Give the URL without them "
