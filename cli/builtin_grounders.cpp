@@ -31,7 +31,10 @@ namespace {
 
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
 /// The OpenAI-compatible grounder with the runner's capabilities: batches of twice its
-/// concurrency, measured round trips, and the model name the server reports.
+/// concurrency, measured round trips, the model name the server reports, the readiness check
+/// (ReadyGrounder: the server's model list before the first batch) and halting (HaltingGrounder:
+/// a stop after max_unreachable queries without a response, or on Ctrl-C; the queries left come
+/// back not asked and are not recorded).
 class openai_adapter {
  public:
   explicit openai_adapter(openai_config c)
@@ -42,6 +45,9 @@ class openai_adapter {
   std::size_t batch_size() const noexcept { return m_batch; }
   bool measures_latency() const noexcept { return true; }
   std::string server_model() const { return m_server_model; }
+  std::string check_ready() { return m_g->check_ready(); }
+  std::string halt_reason() const { return m_g->halt_reason(); }
+  void request_stop() noexcept { m_g->request_stop(); }
   std::vector<query_result> ground(const grounding_request& r) {
     return std::move(ground_many(std::span<const grounding_request>(&r, 1)).front());
   }

@@ -44,6 +44,7 @@
 #include <groundeval/grounders/stb/client_image.hpp>
 #include <groundeval/io/image.hpp>
 #include <groundeval/io/limits.hpp>
+#include <groundeval/run/halting.hpp>
 
 #include <fcntl.h>
 #include <openssl/evp.h>
@@ -121,9 +122,8 @@ constexpr std::string_view to_string(answer_failure f) noexcept {
   return "unknown";
 }
 
-/// The message prefix of a query result that was not asked (status error): a runner recording
-/// query_results without their openai_answer skips results whose message starts with it.
-inline constexpr std::string_view not_asked_prefix = "not asked: ";
+// Queries not asked come back with status error and a message starting with not_asked_prefix
+// (run/halting.hpp): run_grounder() records none of them.
 
 struct openai_answer {
   std::string raw_text;
