@@ -228,10 +228,11 @@ grounder_registry builtin_grounders() {
     .arg_key = "url",
     .keys = openai_option_keys(),  // the keys set_openai_option takes: they cannot drift
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
-        // The family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
-        // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
         .more_keys =
             [](const grounder_spec& s) {
+              // the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame
+              // for the padded families, ...), passed to the geometry contract as
+              // --geometry KEY=VALUE would be
               std::vector<std::string> keys;
               try {
                 for (const auto k :

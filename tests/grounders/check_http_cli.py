@@ -24,12 +24,12 @@ import http.server
 import json
 import os
 import shutil
-import struct
 import subprocess
 import sys
 import threading
 import time
-import zlib
+
+from check_probe import png  # same folder: the script's own directory is on sys.path
 
 KEY = "sk-e2e-9c41d7a05b3f48e2a17d6c0b85e2f913"
 KEY_ENV = "GROUNDEVAL_E2E_KEY"
@@ -38,18 +38,6 @@ KEY_ENV = "GROUNDEVAL_E2E_KEY"
 def fail(msg):
     print("FAIL: " + msg)
     sys.exit(1)
-
-
-def png(width, height, shade=0):
-    raw = b"".join(b"\x00" + bytes([16, 128, shade % 256]) * width for _ in range(height))
-
-    def chunk(kind, data):
-        body = kind + data
-        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
-
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0,
-                                                               0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 def write_dataset(root, images=3):
@@ -69,7 +57,7 @@ def write_dataset(root, images=3):
             f.write("[/EN#%d/people A person] next to [/EN#%d/other a box] .\n"
                     % (10 * n + 1, 10 * n + 2))
         with open(os.path.join(root, "flickr30k-images", iid + ".jpg"), "wb") as f:
-            f.write(png(64, 48, shade=n))  # distinct images: distinct queries
+            f.write(png(64, 48, rgb=(16, 128, n % 256)))  # distinct images: distinct queries
     with open(os.path.join(root, "test.txt"), "w") as f:
         f.write("\n".join(ids) + "\n")
     return "flickr30k:" + root

@@ -91,6 +91,22 @@ std::string port_free(std::string s, int port) {
   return s;
 }
 
+/// One query to `srv` with a 1.5 s request deadline (and a 5 s silence limit): it ends after
+/// the deadline, not much later, as a timeout saying `message`.
+void check_deadline(const fake_openai::server& srv, const std::string& row,
+                    const std::string& message) {
+  openai_config c = config(srv.url());
+  c.request_timeout_s = 1.5;
+  const auto t0 = std::chrono::steady_clock::now();
+  query_result r;
+  const openai_answer a = ask_one(c, row, &r);
+  const double took = seconds_since(t0);
+  CHECK(took >= 1.4);
+  CHECK(took < 4);
+  CHECK(a.failure == answer_failure::timeout);
+  CHECK(r.message == message);
+}
+
 }  // namespace
 
 TEST_CASE("H01 endless chunked body", "[robustness][http]") {
@@ -192,18 +208,10 @@ TEST_CASE("H05 response headers trickled forever", "[robustness][http]") {
     }
     return false;
   });
-  openai_config c = config(srv.url());
-  c.request_timeout_s = 1.5;  // silence never reaches read_timeout (5 s): the deadline ends it
-  const auto t0 = std::chrono::steady_clock::now();
-  query_result r;
-  const openai_answer a = ask_one(c, "H05", &r);
-  const double took = seconds_since(t0);
-  CHECK(took >= 1.4);
-  CHECK(took < 4);
-  CHECK(a.failure == answer_failure::timeout);
-  CHECK(r.message ==
-        "timeout: no complete response within the 1.5 s request deadline (request_timeout) while "
-        "reading the response headers (after 1 attempt)");
+  // the silence never reaches read_timeout (5 s): the deadline ends it
+  check_deadline(srv, "H05",
+                 "timeout: no complete response within the 1.5 s request deadline "
+                 "(request_timeout) while reading the response headers (after 1 attempt)");
 }
 
 TEST_CASE("H06 a body trickled one byte at a time", "[robustness][http]") {
@@ -215,18 +223,9 @@ TEST_CASE("H06 a body trickled one byte at a time", "[robustness][http]") {
     }
     return false;
   });
-  openai_config c = config(srv.url());
-  c.request_timeout_s = 1.5;
-  const auto t0 = std::chrono::steady_clock::now();
-  query_result r;
-  const openai_answer a = ask_one(c, "H06", &r);
-  const double took = seconds_since(t0);
-  CHECK(took >= 1.4);
-  CHECK(took < 4);
-  CHECK(a.failure == answer_failure::timeout);
-  CHECK(r.message ==
-        "timeout: no complete response within the 1.5 s request deadline (request_timeout) while "
-        "reading the response body (after 1 attempt)");
+  check_deadline(srv, "H06",
+                 "timeout: no complete response within the 1.5 s request deadline "
+                 "(request_timeout) while reading the response body (after 1 attempt)");
 }
 
 TEST_CASE("H07 Retry-After on every answer", "[robustness][http]") {
