@@ -12,7 +12,7 @@
 #include "openai_spec.hpp"
 
 #include <groundeval/grounders/http/openai_grounder.hpp>
-#include <groundeval/report/png/overlay.hpp>
+#include <groundeval/report/png/query_overlay.hpp>
 #endif
 
 #include <cstdio>
@@ -41,63 +41,33 @@ std::string box_text(const box_xyxy<double>& b) {
   return buf;
 }
 
-/// The boxes of one query drawn on its image, with phrase and answer as caption.
-void write_overlay(const std::string& image, const std::vector<box_xyxy<double>>& truth,
-                   const query_result& r, const std::string& phrase, const geometry& g,
-                   const std::string& file) {
-  const decoded_image d = decode_image(read_image_bytes(image), 3);
-  const report::rgb_image photo =
-      report::make_rgb_image(d.view().pixels, d.size().width, d.size().height, 3);
-  std::vector<report::overlay_box> boxes;
-  for (const auto& b : truth) boxes.push_back({b, {0x2e, 0xa0, 0x43}});
-  for (const auto& b : r.boxes) boxes.push_back({b.box, {0xe0, 0x30, 0x30}});
-  const frame_size fr = model_frame(g);
-  const std::vector<report::caption_line> caption = {
-      {"phrase: " + phrase},
-      {"answer: " + r.raw_text},
-      {std::string(to_string(r.status)) + "; frame " + std::string(to_string(g.pre.kind)) + " " +
-       std::to_string(int(fr.width)) + "x" + std::to_string(int(fr.height)) + ", " +
-       std::string(to_string(g.space.kind)) + "; red: decoded, green: ground truth"}};
-  try {
-    const report::font f = report::font::load_default();
-    report::write_png(report::render_overlay(photo, boxes, caption, f, {1024}), file);
-  } catch (const error& e) {  // no font: the boxes without a caption
-    std::fprintf(stderr, "probe: %s; writing %s without a caption\n", e.what(), file.c_str());
-    report::rgb_image im = photo;
-    for (const auto& b : boxes) report::draw_box(im, b.box, b.color);
-    report::write_png(im, file);
-  }
-}
 #endif
 
 int run(const std::vector<std::string>& args) {
   std::string spec, dataset, split = "test", image, out = "groundeval-probe";
   std::vector<std::string> phrases;
   std::size_t queries = 3;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("probe", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--grounder") {
-      spec = option_value("probe", args, i);
-    } else if (a == "--dataset") {
-      dataset = option_value("probe", args, i);
-    } else if (a == "--split") {
-      split = option_value("probe", args, i);
-    } else if (a == "--image") {
-      image = option_value("probe", args, i);
-    } else if (a == "--phrase") {
-      phrases.push_back(option_value("probe", args, i));
-    } else if (a == "--out") {
-      out = option_value("probe", args, i);
-    } else if (a == "--queries") {
-      const auto n = parse_non_negative(option_value("probe", args, i));
-      if (!n || *n < 1 || *n > 100)
-        throw error(error_kind::config, "probe: --queries must be an integer in 1..100");
-      queries = *n;
+    } else if (a.is("--grounder")) {
+      spec = a.value();
+    } else if (a.is("--dataset")) {
+      dataset = a.value();
+    } else if (a.is("--split")) {
+      split = a.value();
+    } else if (a.is("--image")) {
+      image = a.value();
+    } else if (a.is("--phrase")) {
+      phrases.push_back(a.value());
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (a.is("--queries")) {
+      queries = static_cast<std::size_t>(a.count());
+      if (queries < 1 || queries > 100) a.fail("--queries must be an integer in 1..100");
     } else {
-      throw error(error_kind::config, "probe: unknown option '" + a + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (spec.empty() || dataset.empty() == image.empty() || (!image.empty() && phrases.empty()))
@@ -174,7 +144,7 @@ int run(const std::vector<std::string>& args) {
       for (const auto& b : truth) std::printf("    ground truth: %s\n", box_text(b).c_str());
       const std::string png =
           (std::filesystem::path(out) / ("probe_" + std::to_string(asked) + ".png")).string();
-      write_overlay(path, truth, r, std::string(qs[i].phrase), geo, png);
+      report::write_query_overlay(path, truth, r, std::string(qs[i].phrase), geo, png);
       std::printf("    drawn: %s\n", png.c_str());
     }
   }

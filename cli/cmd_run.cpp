@@ -7,6 +7,7 @@
 #include "interrupt.hpp"
 
 #include <groundeval/error.hpp>
+#include <groundeval/run/outcome.hpp>
 #include <groundeval/run/progress.hpp>
 #include <groundeval/run/runner.hpp>
 
@@ -151,36 +152,9 @@ inline int run(const std::vector<std::string>& args) {
                                         "choose another --out directory)");
   }
   progress.finish();
-  if (r.status == run_status::interrupted) {
-    std::fprintf(stderr,
-                 "run: interrupted; %llu of %llu queries are recorded in %s (the answers in flight "
-                 "were recorded). Run the same command again to resume.\n",
-                 static_cast<unsigned long long>(r.already + r.recorded),
-                 static_cast<unsigned long long>(r.total), r.predictions.c_str());
-    return 130;
-  }
-  if (r.status == run_status::failed) {  // the grounder halted (e.g. its server stopped answering)
-    std::fprintf(stderr,
-                 "run: stopped: %s\nrun: %llu of %llu queries are recorded in %s; the queries "
-                 "not asked are not recorded. Run the same command again to ask them.\n",
-                 r.halt_reason.c_str(), static_cast<unsigned long long>(r.already + r.recorded),
-                 static_cast<unsigned long long>(r.total), r.predictions.c_str());
-    return 1;
-  }
-  if (!quiet) {
-    if (r.retried > 0)
-      std::printf("run: %llu error records moved to %s and asked again\n",
-                  static_cast<unsigned long long>(r.retried),
-                  (opt.out / "retried-errors.jsonl").c_str());
-    std::printf(
-        "run: %llu queries run now, %llu already recorded, %llu in all (%llu failures now)%s\n",
-        static_cast<unsigned long long>(r.recorded), static_cast<unsigned long long>(r.already),
-        static_cast<unsigned long long>(r.already + r.recorded),
-        static_cast<unsigned long long>(r.failures),
-        r.status == run_status::complete ? "" : " — partial run (--limit)");
-    std::printf("predictions: %s\nmanifest: %s\n", r.predictions.c_str(), r.manifest.c_str());
-  }
-  return 0;
+  const run_outcome o = describe_run_outcome(r, quiet);
+  std::fputs(o.text.c_str(), o.to_stderr ? stderr : stdout);
+  return o.exit_status;
 }
 
 }  // namespace detail_run

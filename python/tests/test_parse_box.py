@@ -32,6 +32,8 @@ def test_parse_box_equals_cli(case):
     cli = json.loads(run_cli(*args, case["text"]))
     py = groundeval.parse_box(case["text"], case["family"], (w, h), **geometry).to_dict()
     py["boxes"] = [[fmt(v) for v in b] for b in py["boxes"]]
+    for p in py["points"]:
+        p["point"] = [fmt(v) for v in p["point"]]
     assert py == cli
 
 
