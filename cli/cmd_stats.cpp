@@ -99,6 +99,9 @@ int run_stats(const std::vector<std::string>& args) {
     o.strict = !lenient;
     o.threads = threads;
     o.missing_chain_is_error = missing_chain_error;
+    // Only a phrase sample needs the samples themselves; otherwise statistics only (every
+    // image read, checked and counted, nothing held: flat memory, nothing to gather or free).
+    o.keep_samples = sampling.by_phrase.value_or(false);
     groundeval::problem_sink sink(!lenient);
     if (!ids_file.empty()) o.image_ids = groundeval::read_split_file(ids_file, sink);
     bool empty_sample = false;

@@ -23,6 +23,7 @@
 #include <groundeval/detail/file.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <utility>
@@ -60,39 +61,63 @@ inline std::vector<std::string> resolve_flickr30k_image_ids(const flickr30k_opti
 
 /// Loads Flickr30k Entities with statistics and, in lenient mode, the problems report.
 inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_options& opt) {
+  using clock = std::chrono::steady_clock;
+  const auto since = [](clock::time_point t) {
+    return std::chrono::duration<double>(clock::now() - t).count();
+  };
   problem_sink sink(opt.strict);
   flickr30k_load_result res;
+  flickr30k_load_timeline& tl = res.timeline;
+  auto t = clock::now();
   res.image_ids = resolve_flickr30k_image_ids(opt, sink);
   const auto& ids = res.image_ids;
+  tl.split_lists = since(t);
 
-  std::vector<detail::flickr30k_image_result> per(ids.size());
+  // The parallel phase: each block of images appends its samples, problems and examples to its
+  // own result in image order; each worker counts into its own counters.
+  t = clock::now();
+  std::vector<detail::flickr30k_block_result> blocks((ids.size() + detail::dynamic_block - 1) /
+                                                     detail::dynamic_block);
   const detail::flickr30k_folder annotations(detail::path_join(opt.root, "Annotations"));
   const detail::flickr30k_folder sentences(detail::path_join(opt.root, "Sentences"));
-  std::vector<detail::flickr30k_counts> counts(
+  std::vector<detail::flickr30k_worker> workers(
       detail::dynamic_worker_count(ids.size(), opt.threads));
-  detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i, unsigned w) {
-    detail::load_flickr30k_image(opt, ids[i], annotations, sentences, counts[w], per[i]);
-  });
+  detail::worker_usage usage;
+  detail::for_each_image_dynamic(
+      ids.size(), opt.threads,
+      [&](std::size_t i, unsigned w) {
+        detail::load_flickr30k_image(opt, ids[i], annotations, sentences, workers[w],
+                                     blocks[i / detail::dynamic_block]);
+      },
+      &usage);
+  tl.images = since(t);
+  tl.worker_cpu = std::move(usage.cpu);
+  tl.worker_images = std::move(usage.done);
 
-  // Samples move into one vector in image order, on the same threads (offsets from a prefix
-  // sum); problems and examples are gathered in image order.
-  std::vector<std::size_t> offset(ids.size() + 1, 0);
-  for (std::size_t i = 0; i < ids.size(); ++i) offset[i + 1] = offset[i] + per[i].samples.size();
-  std::vector<sample> samples(offset.back());
-  detail::for_each_image_dynamic(ids.size(), opt.threads, [&](std::size_t i, unsigned) {
-    std::move(per[i].samples.begin(), per[i].samples.end(),
-              samples.begin() + static_cast<std::ptrdiff_t>(offset[i]));
-    per[i].samples = {};
-  });
+  // The merge: samples move into one vector in image order on the worker threads (offsets
+  // from a prefix sum over the blocks); problems, examples and counts are added up in order.
+  t = clock::now();
+  std::vector<sample> samples;
+  if (opt.keep_samples) {
+    std::vector<std::size_t> offset(blocks.size() + 1, 0);
+    for (std::size_t b = 0; b < blocks.size(); ++b)
+      offset[b + 1] = offset[b] + blocks[b].samples.size();
+    samples.resize(offset.back());
+    detail::for_each_image_dynamic(blocks.size(), opt.threads, [&](std::size_t b, unsigned) {
+      std::move(blocks[b].samples.begin(), blocks[b].samples.end(),
+                samples.begin() + static_cast<std::ptrdiff_t>(offset[b]));
+      blocks[b].samples = {};
+    });
+  }
   dataset_statistics& st = res.statistics;
-  for (auto& r : per) {
+  for (auto& r : blocks) {
     for (auto& m : r.missing_chain_examples)
       if (st.missing_chain_examples.size() < 20) st.missing_chain_examples.push_back(std::move(m));
     sink.append(std::move(r.problems));
   }
-  per.clear();
-  for (const auto& c : counts) {
-    const auto& a = c.annotations;
+  blocks.clear();
+  for (const auto& w : workers) {
+    const auto& a = w.annotations;
     st.boxes += a.boxes;
     st.shared_boxes += a.shared_boxes;
     st.chains += a.chains;
@@ -103,7 +128,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
     st.missing_chain_phrases += a.missing_chain_phrases;
     st.scene_phrases += a.scene_phrases;
     st.nobox_phrases += a.nobox_phrases;
-    c.samples.add_to(st);
+    w.samples.add_to(st);
   }
   std::string image_dir = opt.image_dir;
   if (image_dir.empty()) {
@@ -114,6 +139,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
       "flickr30k_entities:" + (opt.image_ids.empty() ? opt.split : std::string("custom")),
       std::move(samples), std::move(image_dir));
   res.problems = sink.take();
+  tl.merge = since(t);
   return res;
 }
 

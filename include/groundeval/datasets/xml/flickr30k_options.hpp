@@ -31,6 +31,27 @@ struct flickr30k_options {
   /// TinyXML2 for any other file and for every error (same results; about 3.5x faster than
   /// TinyXML2 alone, see docs/datasets.md §6). false: TinyXML2 only.
   bool fast_xml = true;
+  /// false: statistics only. Every image is read, checked and counted exactly as in a full
+  /// load, but its samples are dropped once counted, so memory stays flat and nothing is left
+  /// to gather or free (`groundeval stats` loads this way); the data set is then empty.
+  bool keep_samples = true;
+};
+
+/// Where the time of one load went (docs/datasets.md, parallel efficiency): wall seconds of each
+/// phase on the calling thread, and the CPU seconds each worker spent in the parallel phase.
+struct flickr30k_load_timeline {
+  double split_lists = 0;  ///< resolving and validating the image ids
+  double images = 0;       ///< the parallel phase: reading, parsing and counting every image
+  double merge = 0;        ///< samples into one vector in image order, problems, counts
+  std::vector<double> worker_cpu;          ///< per worker: CPU seconds in the parallel phase
+  std::vector<std::size_t> worker_images;  ///< per worker: images loaded
+  /// Serial wall time (split lists + merge) over the load's total CPU time: the fraction that
+  /// does not run in parallel.
+  double serial_fraction() const noexcept {
+    double cpu = split_lists + merge;
+    for (const double c : worker_cpu) cpu += c;
+    return cpu > 0 ? (split_lists + merge) / cpu : 0.0;
+  }
 };
 
 /// Everything a load produces.
@@ -39,6 +60,7 @@ struct flickr30k_load_result {
   dataset_statistics statistics;
   std::vector<dataset_problem> problems;  ///< empty in strict mode
   std::vector<std::string> image_ids;     ///< the requested image ids after validation, in order
+  flickr30k_load_timeline timeline;       ///< where the time went
 };
 
 }  // namespace groundeval
