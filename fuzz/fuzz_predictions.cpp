@@ -25,6 +25,7 @@ groundeval::detail::predictions_stream_sizes tiny_sizes(std::size_t size) {
   s.bytes_per_thread = 1 + size % 97;
   s.piece_bytes = 1 + size % 59;
   s.first_read = 1 + size % 31;
+  s.max_read = s.first_read + size % 67;
   s.jsonl_batch_bytes = 1 + size % 211;
   s.mdetr_batch_bytes = 1 + size % 173;
   return s;

@@ -289,6 +289,7 @@ TEST_CASE("JSON Lines batches: any batch, read size and thread count reads like 
     detail::predictions_stream_sizes sizes;
     sizes.bytes_per_thread = 1 + rng.below(2000);
     sizes.first_read = 1 + rng.below(300);
+    sizes.max_read = sizes.first_read + rng.below(700);
     sizes.jsonl_batch_bytes = 1 + rng.below(5000);
     check_jsonl_stream(text, o, sizes, 1 + rng.below(9));
   }
@@ -394,6 +395,7 @@ TEST_CASE("MDETR list in batches: same entries or same error as the reference", 
     sizes.bytes_per_thread = 1 + rng.below(400);
     sizes.piece_bytes = 1 + rng.below(300);
     sizes.first_read = 1 + rng.below(200);
+    sizes.max_read = sizes.first_read + rng.below(500);
     sizes.mdetr_batch_bytes = 1 + rng.below(1500);
     std::string text = random_mdetr(rng, static_cast<int>(rng.below(30)));
     if (f % 2) text = mutate(text, rng);

@@ -44,12 +44,13 @@ struct predictions_stream_sizes {
   /// Most text a JSON Lines batch holds (it ends earlier when it has its number of records).
   std::size_t jsonl_batch_bytes = std::size_t{64} << 20;
   /// Text of an MDETR list decoded per batch (more when one entry is longer).
-  std::size_t mdetr_batch_bytes = std::size_t{4} << 20;
+  std::size_t mdetr_batch_bytes = std::size_t{1} << 20;
   /// Text of an MDETR list one simdjson parse takes (small: the parser's memory and the
   /// document it builds stay in cache).
   std::size_t piece_bytes = std::size_t{64} << 10;
-  /// First read from the stream (reads then double up to 4 MiB).
+  /// First read from the stream (reads then double up to max_read).
   std::size_t first_read = std::size_t{1} << 16;
+  std::size_t max_read = std::size_t{1} << 20;
 };
 
 /// Threads for a batch of `bytes` (at least 1, at most `threads` or the hardware's).
@@ -83,11 +84,14 @@ class memory_istream : private std::streambuf, public std::istream {
 };
 
 /// A read buffer over a stream: bytes [0, end()) are held, followed by SIMDJSON_PADDING
-/// readable bytes; reads grow from `first_read` bytes to 4 MiB at a time.
+/// readable bytes; reads grow from `first_read` bytes to `max_read` at a time.
 class stream_buffer {
  public:
-  explicit stream_buffer(std::istream& is, std::size_t first_read = std::size_t{1} << 16)
-      : m_is(is), m_read(first_read) {}
+  explicit stream_buffer(std::istream& is, std::size_t first_read = std::size_t{1} << 16,
+                         std::size_t max_read = std::size_t{1} << 20)
+      : m_is(is),
+        m_read(std::max<std::size_t>(first_read, 1)),
+        m_max_read(std::max(max_read, m_read)) {}
   char* data() noexcept { return m_data.get(); }
   std::size_t end() const noexcept { return m_end; }
   bool eof() const noexcept { return m_eof; }
@@ -118,7 +122,7 @@ class stream_buffer {
         m_eof = true;
         m_bad = m_is.bad();
       }
-      m_read = std::min(m_read * 2, std::size_t{4} << 20);
+      m_read = std::min(m_read * 2, m_max_read);
     }
     return keep_from;
   }
@@ -126,7 +130,7 @@ class stream_buffer {
  private:
   std::istream& m_is;
   std::unique_ptr<char[]> m_data;
-  std::size_t m_cap = 0, m_end = 0, m_read;
+  std::size_t m_cap = 0, m_end = 0, m_read, m_max_read;
   std::uint64_t m_base = 0;
   bool m_eof = false, m_bad = false;
 };
@@ -137,7 +141,10 @@ class jsonl_batch_reader {
  public:
   jsonl_batch_reader(std::istream& is, std::string source, predictions_read_options opt,
                      predictions_stream_sizes sizes = {})
-      : m_buf(is, sizes.first_read), m_source(std::move(source)), m_opt(opt), m_sizes(sizes) {}
+      : m_buf(is, sizes.first_read, sizes.max_read),
+        m_source(std::move(source)),
+        m_opt(opt),
+        m_sizes(sizes) {}
 
   /// Reads up to `max_records` records into records()[0, n) and returns n (0 at the end).
   /// Throws the error of the first bad line in file order (as reading the lines one by one with
@@ -274,20 +281,38 @@ namespace mdetr_stream {
 
 inline bool json_space(char c) noexcept { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
 
-/// The last ',' in [lo, hi) whose previous non-space byte is '}' and next one (before `end`) is
-/// '{' — the separator of two entries in every MDETR file seen — or npos. A false match (inside
-/// a string or a nested list of objects) makes the parse of its pieces fail; the caller then
-/// finds the separators exactly (top_level_commas).
+/// True when the ',' at d[c] has '}' as its previous non-space byte (not before `lo`) and '{' as
+/// its next one (before `end`): the separator of two entries in every MDETR file seen. A false
+/// match (inside a string or a nested list of objects) makes the parse of its pieces fail; the
+/// caller then finds the separators exactly (top_level_commas).
+inline bool is_cut(const char* d, std::size_t c, std::size_t lo, std::size_t end) noexcept {
+  std::size_t a = c, b = c + 1;
+  while (a > lo && json_space(d[a - 1])) --a;
+  while (b < end && json_space(d[b])) ++b;
+  return a > lo && d[a - 1] == '}' && b < end && d[b] == '{';
+}
+
+/// The last separator (is_cut) in [lo, hi), or npos.
 inline std::size_t find_cut(const char* d, std::size_t lo, std::size_t hi, std::size_t end) {
   while (hi > lo) {
     const void* hit = memrchr(d + lo, ',', hi - lo);
     if (!hit) return std::string_view::npos;
     const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
-    std::size_t a = c, b = c + 1;
-    while (a > lo && json_space(d[a - 1])) --a;
-    while (b < end && json_space(d[b])) ++b;
-    if (a > lo && d[a - 1] == '}' && b < end && d[b] == '{') return c;
+    if (is_cut(d, c, lo, end)) return c;
     hi = c;
+  }
+  return std::string_view::npos;
+}
+
+/// The first separator (is_cut, looking back no further than `lo`) in [from, end), or npos.
+inline std::size_t find_cut_after(const char* d, std::size_t lo, std::size_t from,
+                                  std::size_t end) {
+  for (std::size_t at = from; at < end;) {
+    const void* hit = std::memchr(d + at, ',', end - at);
+    if (!hit) return std::string_view::npos;
+    const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
+    if (is_cut(d, c, lo, end)) return c;
+    at = c + 1;
   }
   return std::string_view::npos;
 }
@@ -314,18 +339,6 @@ inline std::size_t top_level_commas(const char* d, std::size_t b, std::size_t e,
                                                     return true;
                                                   });
   return close;
-}
-
-/// The first ',' at or after `from` (before `end`) that find_cut would accept, or npos.
-inline std::size_t find_cut_after(const char* d, std::size_t from, std::size_t end) {
-  for (std::size_t at = from; at < end;) {
-    const void* hit = std::memchr(d + at, ',', end - at);
-    if (!hit) return std::string_view::npos;
-    const std::size_t c = static_cast<std::size_t>(static_cast<const char*>(hit) - d);
-    if (find_cut(d, from, c + 1, end) == c) return c;
-    at = c + 1;
-  }
-  return std::string_view::npos;
 }
 
 /// A run of entries between two separators of a batch; a thread decodes several in a row.
@@ -394,7 +407,7 @@ void stream_mdetr_predictions(std::istream& is, const std::string& source,
   using mdetr_stream::json_space;
   using mdetr_stream::piece;
   const std::size_t batch_bytes = std::max<std::size_t>(sizes.mdetr_batch_bytes, 1);
-  stream_buffer buf(is, sizes.first_read);
+  stream_buffer buf(is, sizes.first_read, sizes.max_read);
   auto syntax_error = [&]() {
     auto again = reopen();
     reference_predictions::check_json_syntax(*again, source, reopen);
@@ -477,7 +490,7 @@ void stream_mdetr_predictions(std::istream& is, const std::string& source,
         auto it = std::lower_bound(commas.begin(), commas.end(), target);
         if (it != commas.end()) c = *it;
       } else {
-        c = mdetr_stream::find_cut_after(d, target, stop);
+        c = mdetr_stream::find_cut_after(d, bounds.back() + 1, target, stop);
       }
       if (c == std::string_view::npos) break;
       bounds.push_back(c);
