@@ -69,9 +69,11 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   flickr30k_load_result res;
   flickr30k_load_timeline& tl = res.timeline;
   auto t = clock::now();
+  double cpu = detail::thread_cpu_seconds();
   res.image_ids = resolve_flickr30k_image_ids(opt, sink);
   const auto& ids = res.image_ids;
   tl.split_lists = since(t);
+  tl.split_lists_cpu = detail::thread_cpu_seconds() - cpu;
 
   // The parallel phase: each block of images appends its samples, problems and examples to its
   // own result in image order; each worker counts into its own counters.
@@ -97,6 +99,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   // The merge: samples move into one vector in image order on the worker threads (offsets
   // from a prefix sum over the blocks); problems, examples and counts are added up in order.
   t = clock::now();
+  cpu = detail::thread_cpu_seconds();
   std::vector<sample> samples;
   if (opt.keep_samples) {
     std::vector<std::size_t> offset(blocks.size() + 1, 0);
@@ -140,6 +143,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
       std::move(samples), std::move(image_dir));
   res.problems = sink.take();
   tl.merge = since(t);
+  tl.merge_cpu = detail::thread_cpu_seconds() - cpu;
   return res;
 }
 

@@ -37,20 +37,21 @@ struct flickr30k_options {
   bool keep_samples = true;
 };
 
-/// Where the time of one load went (docs/datasets.md, parallel efficiency): wall seconds of each
-/// phase on the calling thread, and the CPU seconds each worker spent in the parallel phase.
+/// Where the time of one load went (docs/datasets.md, parallel efficiency): wall and CPU seconds
+/// of the serial phases on the calling thread, the wall time of the parallel phase, and the CPU
+/// seconds and images of each worker in it.
 struct flickr30k_load_timeline {
-  double split_lists = 0;  ///< resolving and validating the image ids
-  double images = 0;       ///< the parallel phase: reading, parsing and counting every image
-  double merge = 0;        ///< samples into one vector in image order, problems, counts
-  std::vector<double> worker_cpu;          ///< per worker: CPU seconds in the parallel phase
+  double split_lists = 0, split_lists_cpu = 0;  ///< resolving and validating the image ids
+  double images = 0;  ///< the parallel phase: reading, parsing and counting every image (wall)
+  double merge = 0, merge_cpu = 0;  ///< samples into one vector in image order, problems, counts
+  std::vector<double> worker_cpu;   ///< per worker: CPU seconds in the parallel phase
   std::vector<std::size_t> worker_images;  ///< per worker: images loaded
-  /// Serial wall time (split lists + merge) over the load's total CPU time: the fraction that
-  /// does not run in parallel.
+  /// CPU seconds of the serial phases over the load's total CPU seconds: the fraction that does
+  /// not run in parallel.
   double serial_fraction() const noexcept {
-    double cpu = split_lists + merge;
+    double cpu = split_lists_cpu + merge_cpu;
     for (const double c : worker_cpu) cpu += c;
-    return cpu > 0 ? (split_lists + merge) / cpu : 0.0;
+    return cpu > 0 ? (split_lists_cpu + merge_cpu) / cpu : 0.0;
   }
 };
 
