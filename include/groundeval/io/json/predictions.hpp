@@ -94,14 +94,14 @@ inline prediction_set read_predictions(const std::string& path,
 
 /// Evaluates a predictions file (either format) against `data` without holding the file in
 /// memory: it is streamed through evaluator<D> a batch at a time (`batch` records of JSON
-/// Lines, a few MiB of an MDETR list), so memory is the data set plus one small record per
-/// phrase whatever the file size. Same result and same errors as
-/// evaluate(data, read_predictions(path)).
+/// Lines, 4 MiB of an MDETR list), so memory is the data set plus one small record per phrase
+/// whatever the file size. Same result and same errors as evaluate(data, read_predictions(path)).
+/// A batch is large enough for the evaluator to measure it on two threads.
 template <Dataset D>
 evaluation_result evaluate_predictions_file(const D& data, const std::string& path,
                                             const evaluation_options& eopt = {},
                                             const predictions_read_options& ropt = {},
-                                            std::size_t batch = 4096);
+                                            std::size_t batch = 8192);
 
 // ---- implementation -------------------------------------------------------------------------
 
