@@ -36,7 +36,7 @@ while [[ $# -gt 0 ]]; do
     --no-readme) readme=() ;;
     --big) extra+=(--big) ;;
     --quick) quick=1; repeat=5 ;;
-    -h|--help) sed -n '3,25p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 2 && !/^#/ { exit } NR > 2 { sub(/^# ?/, ""); print }' "$0"; exit 0 ;;
     *) echo "bench/run.sh: unknown option $1" >&2; exit 2 ;;
   esac
   shift

@@ -6,13 +6,13 @@
 #include "eval_options.hpp"
 
 #include <groundeval/datasets/in_memory.hpp>
+#include <groundeval/detail/durable_file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/compare.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/io/json/predictions.hpp>
 
 #include <cstdio>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -36,13 +36,6 @@ inline constexpr const char* usage =
     "  --bootstrap N  bootstrap samples (default 1000)\n"
     "  --cases N      cases listed per kind (default 5)\n";
 
-inline std::uint64_t parse_count(const std::string& opt, const std::string& v) {
-  const auto x = parse_non_negative(v);
-  if (!x)
-    throw error(error_kind::config, "compare: " + opt + " " + v + " is not a non-negative integer");
-  return *x;
-}
-
 inline int run(const std::vector<std::string>& args) {
   std::vector<std::string> runs;
   std::string json_out;
@@ -50,28 +43,25 @@ inline int run(const std::vector<std::string>& args) {
   eo.split = "test";
   eo.eval.count_missing_as_miss = false;
   compare_options copt;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&] { return option_value("compare", args, i); };
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("compare", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (eo.parse("compare", args, i)) {
-      continue;
-    } else if (a == "--json") {
-      json_out = value();
-    } else if (a == "--seed") {
-      copt.seed = parse_count(a, value());
-    } else if (a == "--bootstrap") {
-      copt.bootstrap_samples = parse_count(a, value());
-    } else if (a == "--cases") {
-      copt.cases_per_kind = parse_count(a, value());
-    } else if (a == "--invalid-as-miss") {
+    } else if (eo.parse(a)) {
+    } else if (a.is("--json")) {
+      json_out = a.value();
+    } else if (a.is("--seed")) {
+      copt.seed = a.count();
+    } else if (a.is("--bootstrap")) {
+      copt.bootstrap_samples = a.count();
+    } else if (a.is("--cases")) {
+      copt.cases_per_kind = a.count();
+    } else if (a.flag("--invalid-as-miss")) {
       eo.eval.count_invalid_as_miss = true;
-    } else if (!a.empty() && a[0] == '-') {
-      throw error(error_kind::config, "compare: unknown option '" + a + "'\n" + usage);
+    } else if (a.is_option()) {
+      a.unknown(usage);
     } else {
-      runs.push_back(a);
+      runs.push_back(a.current());
     }
   }
   if (runs.size() != 2 || eo.dataset.empty())
@@ -86,13 +76,11 @@ inline int run(const std::vector<std::string>& args) {
   const comparison_result c = compare_runs(data.dataset, ra, rb, copt);
   std::fputs(format_comparison_table(c, runs[0], runs[1]).c_str(), stdout);
   if (!json_out.empty()) {
-    std::ofstream f(json_out, std::ios::binary);
-    if (!f) throw error(error_kind::io, json_out, 0, "cannot write the JSON report");
-    f << comparison_json(c, runs[0], runs[1],
-                         {{"dataset", data.description},
-                          {"split", data.split},
-                          {"protocol", std::string(to_string(opt.protocol))}});
-    if (!f) throw error(error_kind::io, json_out, 0, "write error");
+    detail::write_file_atomically(
+        json_out, comparison_json(c, runs[0], runs[1],
+                                  {{"dataset", data.description},
+                                   {"split", data.split},
+                                   {"protocol", std::string(to_string(opt.protocol))}}));
     std::printf("JSON report: %s\n", json_out.c_str());
   }
   return 0;

@@ -6,9 +6,9 @@
 // groundeval_cli target.
 #include "command.hpp"
 #include "dataset_spec.hpp"
+#include "demo_predictions.hpp"
 
 #include <groundeval/error.hpp>
-#include <groundeval/io/json/predictions.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -37,87 +37,19 @@ inline constexpr const char* usage =
     "No number the demo prints is a real model's: the grounders are baselines, and the replayed\n"
     "predictions are the ground truth perturbed at random by the demo itself.\n";
 
-/// SplitMix64 (fixed seed, so the demo prints the same numbers everywhere).
-struct demo_rng {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }  // [0, 1)
-};
-
-inline constexpr const char* synthetic_note =
-    "SYNTHETIC: the ground truth perturbed at random by `groundeval demo`; not a model's answer";
-
-/// Writes SYNTHETIC predictions for every evaluable phrase of `data`, 5 ranked boxes each: a
-/// ground-truth box of the phrase, shifted and rescaled by a random amount (small for about
-/// half the phrases, large for the rest), then four boxes at random places. What a replayed
-/// predictions file looks like, with numbers between the baselines and a perfect grounder.
-inline std::size_t write_synthetic_predictions(const in_memory_dataset& data,
-                                               const std::filesystem::path& file) {
-  std::ofstream f(file, std::ios::binary);
-  if (!f) throw error(error_kind::io, file.string(), 0, "cannot write");
-  demo_rng rng{20240601};
-  std::size_t n = 0;
-  for (const sample& s : data) {
-    const double w = s.size.width, h = s.size.height;
-    for (std::size_t k = 0; k < s.phrases.size(); ++k) {
-      const phrase& p = s.phrases[k];
-      if (p.boxes.empty()) continue;
-      phrase_prediction_record r;
-      r.image_id = s.image_id;
-      r.sentence_id = s.sentence_index;
-      r.phrase_index = k;
-      r.chain_id = p.chain_id;
-      r.phrase = p.text;
-      r.result.raw_text = synthetic_note;
-      r.config_hash = "synthetic";
-      const auto& g = p.boxes[static_cast<std::size_t>(rng.next() % p.boxes.size())];
-      const double noise = rng.uniform() < 0.5 ? 0.12 : 0.7;
-      const double gw = g.x2 - g.x1, gh = g.y2 - g.y1;
-      auto jitter = [&](double v, double scale) {
-        return v + (2 * rng.uniform() - 1) * noise * scale;
-      };
-      box_xyxy<double> b{jitter(g.x1, gw), jitter(g.y1, gh), jitter(g.x2, gw), jitter(g.y2, gh)};
-      b = {std::clamp(std::min(b.x1, b.x2), 0.0, w), std::clamp(std::min(b.y1, b.y2), 0.0, h),
-           std::clamp(std::max(b.x1, b.x2), 0.0, w), std::clamp(std::max(b.y1, b.y2), 0.0, h)};
-      r.result.boxes.push_back({b, 0.9});
-      for (int j = 0; j < 4; ++j) {
-        const double bw = (0.1 + 0.5 * rng.uniform()) * w, bh = (0.1 + 0.5 * rng.uniform()) * h;
-        const double x = rng.uniform() * (w - bw), y = rng.uniform() * (h - bh);
-        r.result.boxes.push_back({{x, y, x + bw, y + bh}, 0.5 - 0.1 * j});
-      }
-      write_jsonl_record(f, r);
-      ++n;
-    }
-  }
-  if (!f) throw error(error_kind::io, file.string(), 0, "write error");
-  return n;
-}
-
-inline int call(const std::string& name, const std::vector<std::string>& args) {
-  auto it = registry().find(name);
-  if (it == registry().end())
-    throw error(error_kind::invalid, "demo: the '" + name + "' command is not built in");
-  return it->second.run(args);
-}
-
 inline int run(const std::vector<std::string>& args) {
   namespace fs = std::filesystem;
   std::string out = "groundeval-demo", src;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == "--help" || args[i] == "-h") {
+  for (arg_reader a("demo", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (args[i] == "--out") {
-      out = option_value("demo", args, i);
-    } else if (args[i] == "--data") {
-      src = option_value("demo", args, i);
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (a.is("--data")) {
+      src = a.value();
     } else {
-      throw error(error_kind::config, "demo: unknown option '" + args[i] + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (src.empty()) src = (fs::path(default_data_dir()) / "demo-photos").string();
@@ -158,8 +90,8 @@ inline int run(const std::vector<std::string>& args) {
   for (const auto& [name, g] : runs) {
     const std::string rd = (dir / "runs" / name).string();
     std::printf("demo: groundeval run --grounder %s --out %s\n", g.c_str(), rd.c_str());
-    const int rc = call("run", {"--dataset", spec, "--split", "test", "--grounder", g, "--out", rd,
-                                "--start-over", "--quiet"});
+    const int rc = call_command("run", {"--dataset", spec, "--split", "test", "--grounder", g,
+                                        "--out", rd, "--start-over", "--quiet"});
     if (rc != 0) return rc;
     report_args.push_back(rd);
   }
@@ -175,7 +107,7 @@ inline int run(const std::vector<std::string>& args) {
        "model's result. The photographs are scikit-image sample images (public domain / CC0) "
        "with annotations written by hand for the demo (data/demo-photos/README.md)"});
   std::printf("demo: groundeval report ... --out %s\n\n", report.c_str());
-  const int rc = call("report", report_args);
+  const int rc = call_command("report", report_args);
   std::printf(
       "\nThe grounders are baselines plus a replay of SYNTHETIC predictions: no number above is "
       "a real model's.\nOpen %s in a browser.\n",

@@ -6,6 +6,7 @@
 #include "dataset_spec.hpp"
 #include "eval_options.hpp"
 
+#include <groundeval/detail/durable_file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/report.hpp>
@@ -14,7 +15,6 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <string>
 #include <vector>
 
@@ -48,26 +48,23 @@ inline int run(const std::vector<std::string>& args) {
   eo.split = "test";
   predictions_read_options ropt;
   bool quiet = false;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&] { return option_value("evaluate", args, i); };
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("evaluate", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (eo.parse("evaluate", args, i)) {
-      continue;
-    } else if (a == "--predictions") {
-      predictions = value();
-    } else if (a == "--json") {
-      json_out = value();
-    } else if (a == "--invalid-as-miss") {
+    } else if (eo.parse(a)) {
+    } else if (a.is("--predictions")) {
+      predictions = a.value();
+    } else if (a.is("--json")) {
+      json_out = a.value();
+    } else if (a.flag("--invalid-as-miss")) {
       eo.eval.count_invalid_as_miss = true;
-    } else if (a == "--allow-non-finite") {
+    } else if (a.flag("--allow-non-finite")) {
       ropt.allow_non_finite = true;
-    } else if (a == "--quiet") {
+    } else if (a.flag("--quiet")) {
       quiet = true;
     } else {
-      throw error(error_kind::config, "evaluate: unknown option '" + a + "'\n" + usage);
+      a.unknown(usage);
     }
   }
   if (eo.dataset.empty() || predictions.empty())
@@ -86,10 +83,7 @@ inline int run(const std::vector<std::string>& args) {
 
   report_meta meta{{"dataset", data.description}, {"split", data.split}};
   if (!json_out.empty()) {
-    std::ofstream f(json_out, std::ios::binary);
-    if (!f) throw error(error_kind::io, json_out, 0, "cannot write the JSON report");
-    f << report_json(res, meta);
-    if (!f) throw error(error_kind::io, json_out, 0, "write error");
+    detail::write_file_atomically(json_out, report_json(res, meta));
   }
   if (!quiet) {
     std::fputs(format_report_table(res, meta).c_str(), stdout);

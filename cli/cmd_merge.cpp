@@ -1,14 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 // groundeval merge — joins the shard run directories of one run (`groundeval run --shard i/n`)
-// into one run directory, checking manifests, coverage and that nothing is missing or doubled.
-// Part of the groundeval_cli target.
+// into one run directory with groundeval::merge_runs, checking manifests, coverage and, against
+// the run's data set, that no query is missing or doubled. Part of the CLI library.
 #include "command.hpp"
-
 #include "dataset_spec.hpp"
-#include "grounder_spec.hpp"
 
 #include <groundeval/error.hpp>
-#include <groundeval/eval/run_dir.hpp>
+#include <groundeval/run/merge.hpp>
+#include <groundeval/run/queries.hpp>
 
 #include <cstdio>
 #include <filesystem>
@@ -32,23 +31,22 @@ inline int run(const std::vector<std::string>& args) {
   std::vector<std::filesystem::path> dirs;
   std::string out, dataset, split;
   bool check = true;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--help" || a == "-h") {
+  for (arg_reader a("merge", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage, stdout);
       return 0;
-    } else if (a == "--out") {
-      out = option_value("merge", args, i);
-    } else if (a == "--dataset") {
-      dataset = option_value("merge", args, i);
-    } else if (a == "--split") {
-      split = option_value("merge", args, i);
-    } else if (a == "--no-check") {
+    } else if (a.is("--out")) {
+      out = a.value();
+    } else if (a.is("--dataset")) {
+      dataset = a.value();
+    } else if (a.is("--split")) {
+      split = a.value();
+    } else if (a.flag("--no-check")) {
       check = false;
-    } else if (!a.empty() && a[0] == '-') {
-      throw error(error_kind::config, "merge: unknown option '" + a + "'\n" + usage);
+    } else if (a.is_option()) {
+      a.unknown(usage);
     } else {
-      dirs.emplace_back(a);
+      dirs.emplace_back(a.current());
     }
   }
   if (dirs.empty() || out.empty())
@@ -58,20 +56,12 @@ inline int run(const std::vector<std::string>& args) {
   // A shard may have used its own copy of a config file and another --concurrency.
   opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",       "status",
                        "limit",      "command",  "concurrency",     "grounder_config"};
-  std::string warning;
-  if (check) {
-    const std::filesystem::path mp = dirs[0] / "manifest.json";
-    if (!std::filesystem::exists(mp))
-      throw error(error_kind::io, mp.string(), 0, "missing (not a run directory?)");
-    const run_manifest m = read_manifest(mp);
-    const loaded_dataset d = load_run_dataset(m, mp.string(), dataset, split, &warning);
-    std::vector<run_key> expected;
-    for (const sample& s : d.dataset)
-      for (std::size_t k = 0; k < s.phrases.size(); ++k)
-        if (!s.phrases[k].boxes.empty()) expected.push_back({s.image_id, s.sentence_index, k});
-    opt.expected = std::move(expected);
+  if (check) {  // exactly the queries an unsharded run on the first shard's data asks
+    const loaded_runs first = load_runs({dirs[0]}, dataset, split);
+    if (!first.warning.empty())
+      std::fprintf(stderr, "groundeval merge: warning: %s\n", first.warning.c_str());
+    opt.expected = list_queries(first.data.dataset);
   }
-  if (!warning.empty()) std::fprintf(stderr, "groundeval merge: warning: %s\n", warning.c_str());
   const merge_summary r = merge_runs(dirs, out, opt);
   std::printf("merge: %zu shards, %zu records -> %s\n", r.shards, r.records,
               (std::filesystem::path(out) / "predictions.jsonl").c_str());

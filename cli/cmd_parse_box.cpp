@@ -16,22 +16,35 @@
 
 namespace {
 
-constexpr const char* usage =
-    "usage: groundeval parse-box --family F --image-size WxH [--geometry KEY=VALUE ...] TEXT\n"
-    "\n"
-    "Decodes TEXT (a model's answer; '-' reads it from standard input) with the box format of\n"
-    "family F and prints {\"status\", \"boxes\" (original-image pixels x1,y1,x2,y2), \"labels\",\n"
-    "\"box_flags\", \"flags\", \"partial\", \"reason\", \"geometry\"} as one JSON object.\n"
-    "\n"
-    "families: llava shikra qwen-vl qwen2-vl qwen2.5-vl qwen3-vl kosmos-2 florence-2 cogvlm\n"
-    "          minigpt-v2 paligemma internvl ferret pixel\n"
-    "geometry keys (all families: clip=true|false):\n"
-    "  llava, shikra   frame=padded|original\n"
-    "  qwen-vl         divisor=999|1000\n"
-    "  qwen2.5-vl      min_pixels=N max_pixels=N factor=N\n"
-    "  kosmos-2        decode=kosmos|edge|centre\n"
-    "  florence-2      truncate=true|false\n"
-    "  pixel           input=WxH (pixels refer to a stretched input of that size)\n";
+/// The usage text; the family list and each family's geometry keys come from the family table.
+std::string usage() {
+  std::string u =
+      "usage: groundeval parse-box --family F --image-size WxH [--geometry KEY=VALUE ...] TEXT\n"
+      "\n"
+      "Decodes TEXT (a model's answer; '-' reads it from standard input) with the box format of\n"
+      "family F and prints {\"status\", \"boxes\" (original-image pixels x1,y1,x2,y2), "
+      "\"labels\",\n"
+      "\"box_flags\", \"points\" (x,y, point-answer families), \"flags\", \"partial\", "
+      "\"reason\",\n"
+      "\"geometry\"} as one JSON object.\n"
+      "\n"
+      "families (answer format; geometry keys beyond clip=true|false):\n";
+  for (const auto& f : groundeval::families) {
+    std::string keys;
+    for (auto k : f.keys)
+      if (!k.empty()) keys += (keys.empty() ? "" : " ") + std::string(k) + "=...";
+    u += "  " + std::string(f.id) + std::string(f.id.size() < 13 ? 13 - f.id.size() : 1, ' ') +
+         std::string(f.format) + (keys.empty() ? "" : "; " + keys) + "\n";
+  }
+  u += "geometry values:\n"
+       "  frame=padded|original|center-crop   pad=client|server      (llava, shikra)\n"
+       "  divisor=999|1000                     (qwen-vl)\n"
+       "  min_pixels=N max_pixels=N factor=N   (qwen2.5-vl: the server processor's values)\n"
+       "  decode=kosmos|edge|centre            (kosmos-2)\n"
+       "  truncate=true|false                  (florence-2)\n"
+       "  input=WxH                            (pixel: pixels of a stretched input of that size)\n";
+  return u;
+}
 
 /// JSON string literal; invalid UTF-8 bytes become U+FFFD.
 std::string json_string(std::string_view s) {
@@ -124,7 +137,7 @@ int run(const std::vector<std::string>& args) {
       return args[++i];
     };
     if (a == "--help" || a == "-h") {
-      std::fputs(usage, stdout);
+      std::fputs(usage().c_str(), stdout);
       return 0;
     } else if (a == "--family") {
       family = value("--family");
@@ -140,7 +153,7 @@ int run(const std::vector<std::string>& args) {
       geom.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
     } else if (a.size() > 1 && a[0] == '-' && a[1] == '-') {
       throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
-                              "unknown option '" + a + "'\n" + usage);
+                              "unknown option '" + a + "'\n" + usage());
     } else {
       if (have_text)
         throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
@@ -155,7 +168,7 @@ int run(const std::vector<std::string>& args) {
                                 (family.empty() ? "--family"
                                  : !have_size   ? "--image-size"
                                                 : "TEXT") +
-                                "\n" + usage);
+                                "\n" + usage());
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), {});
 
   const groundeval::geometry g = groundeval::family_geometry(family, size, geom);
@@ -176,8 +189,15 @@ int run(const std::vector<std::string>& args) {
     labels += json_string(r.boxes[i].label);
     box_flags += flag_list(r.boxes[i].flags);
   }
+  std::string points = "[";
+  for (std::size_t i = 0; i < r.points.size(); ++i) {
+    const auto& p = r.points[i];
+    points += std::string(i ? ", " : "") + "{\"point\": [" + json_number(p.x) + ", " +
+              json_number(p.y) + "], \"label\": " + json_string(p.label) +
+              ", \"flags\": " + flag_list(p.flags) + "}";
+  }
   out += "], \"labels\": " + labels + "], \"box_flags\": " + box_flags +
-         "], \"flags\": " + flag_list(r.flags()) +
+         "], \"points\": " + points + "], \"flags\": " + flag_list(r.flags()) +
          ", \"partial\": " + (r.partial ? "true" : "false") +
          ", \"reason\": " + (r.reason.empty() ? std::string("null") : json_string(r.reason)) +
          ", \"geometry\": " + groundeval::to_json(r.geom) + "}\n";

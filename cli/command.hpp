@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: Apache-2.0
-// cli/command.hpp — subcommand registry of the groundeval CLI. Each cli/cmd_<name>.cpp defines
-// its entry point and registers it with a namespace-scope `register_command` call.
+// cli/command.hpp — the subcommand table of the groundeval CLI and the option reader every
+// command uses. Each cli/cmd_<name>.cpp defines its entry point and registers it with a
+// namespace-scope `register_command` call (the CLI library is an OBJECT library, so no
+// registration is dropped by the linker).
 #pragma once
 
+#include <groundeval/cli/app.hpp>
+#include <groundeval/detail/parse_number.hpp>
+#include <groundeval/detail/system.hpp>
 #include <groundeval/error.hpp>
 
 #include <cstddef>
-#include <ctime>
-#include <exception>
 #include <functional>
 #include <map>
 #include <optional>
@@ -37,8 +40,90 @@ inline bool register_command(command c) {
   return true;
 }
 
+/// The grounder kinds of the running program (the registry given to cli::main).
+const grounder_registry& grounders();
+
+/// Runs another subcommand of this program (the demo runs `run` and `report`).
+int call_command(const std::string& name, const std::vector<std::string>& args);
+
+/// Reads a command's arguments: options `--name VALUE` or `--name=VALUE`, flags `--name`, and
+/// positional arguments. Messages name the command: "<command>: --out needs a value".
+///
+///     for (arg_reader a("merge", args); a.next();)
+///       if (a.is("--out")) out = a.value(); else if (a.flag("--no-check")) check = false; ...
+class arg_reader {
+ public:
+  arg_reader(std::string_view command, const std::vector<std::string>& args)
+      : m_command(command), m_args(args) {}
+
+  /// Moves to the next argument; false after the last.
+  bool next() {
+    if (++m_i >= m_args.size()) return false;
+    const std::string& a = m_args[m_i];
+    m_inline.reset();
+    m_name = a;
+    if (a.size() > 2 && a.compare(0, 2, "--") == 0)
+      if (const auto eq = a.find('='); eq != std::string::npos) {
+        m_name = a.substr(0, eq);
+        m_inline = a.substr(eq + 1);
+      }
+    return true;
+  }
+  /// The current argument (an option without its "=VALUE").
+  const std::string& current() const noexcept { return m_name; }
+  /// Whether the current argument is option `name` (then value() must be read).
+  bool is(std::string_view name) const noexcept { return m_name == name; }
+  /// Whether the current argument is flag `name`; "--name=VALUE" is an error.
+  bool flag(std::string_view name) const {
+    if (m_name != name) return false;
+    if (m_inline) fail(std::string(name) + " takes no value");
+    return true;
+  }
+  /// Whether the current argument is --help or -h.
+  bool help() const { return flag("--help") || flag("-h"); }
+  /// Whether the current argument looks like an option (starts with '-', and is not "-").
+  bool is_option() const noexcept { return m_name.size() > 1 && m_name[0] == '-'; }
+  /// The value of the current option: after '=' or the next argument.
+  std::string value() {
+    if (m_inline) return *std::exchange(m_inline, std::nullopt);
+    if (m_i + 1 >= m_args.size()) fail(m_name + " needs a value");
+    return m_args[++m_i];
+  }
+  /// The value as a non-negative integer; a config error naming the option otherwise.
+  unsigned long long count() {
+    const std::string v = value();
+    const auto x = detail::parse_integer<unsigned long long>(v);
+    if (!x) fail(m_name + " '" + v + "' is not a non-negative integer");
+    return *x;
+  }
+  /// The value as a number in [0, 1]; a config error naming the option otherwise.
+  double unit_interval() {
+    const std::string v = value();
+    const auto x = detail::parse_finite_double(v);
+    if (!x || !(*x >= 0.0 && *x <= 1.0)) fail(m_name + " " + v + " is not a number in [0, 1]");
+    return *x;
+  }
+  /// "unknown option" for the current argument, with the usage text.
+  [[noreturn]] void unknown(std::string_view usage) const {
+    fail("unknown option '" + m_name + "'\n" + std::string(usage));
+  }
+  /// A config error "<command>: what".
+  [[noreturn]] void fail(const std::string& what) const {
+    throw error(error_kind::config, std::string(m_command) + ": " + what);
+  }
+  std::string_view command() const noexcept { return m_command; }
+
+ private:
+  std::string_view m_command;
+  const std::vector<std::string>& m_args;
+  std::size_t m_i = static_cast<std::size_t>(-1);
+  std::string m_name;
+  std::optional<std::string> m_inline;
+};
+
 /// The value of option args[i] (which must follow it); advances i. Throws a config error
-/// "<command>: <option> needs a value" when it is missing.
+/// "<command>: <option> needs a value" when it is missing. (For commands that read their
+/// arguments by index; arg_reader also accepts --option=value.)
 inline std::string option_value(std::string_view command, const std::vector<std::string>& args,
                                 std::size_t& i) {
   if (i + 1 >= args.size())
@@ -46,45 +131,12 @@ inline std::string option_value(std::string_view command, const std::vector<std:
   return args[++i];
 }
 
-/// `text` as a non-negative decimal integer; nullopt when it is not one (empty, signed, junk, or
-/// out of range).
+/// `text` as a non-negative decimal integer; nullopt when it is not one.
 inline std::optional<unsigned long long> parse_non_negative(const std::string& text) {
-  if (text.empty() || text[0] == '-' || text[0] == '+') return std::nullopt;
-  std::size_t pos = 0;
-  unsigned long long v = 0;
-  try {
-    v = std::stoull(text, &pos);
-  } catch (const std::exception&) {
-    return std::nullopt;
-  }
-  if (pos != text.size()) return std::nullopt;
-  return v;
+  return detail::parse_integer<unsigned long long>(text);
 }
 
-/// The current time in UTC, formatted by strftime(3) `format` (at most 63 characters).
-inline std::string utc_time(const char* format) {
-  const std::time_t t = std::time(nullptr);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  const std::size_t n = std::strftime(buf, sizeof buf, format, &tm);
-  return std::string(buf, n);
-}
-
-/// `text` as a number in [0, 1] (an IoU threshold); a config error naming the option otherwise.
-inline double parse_unit_interval(std::string_view command, std::string_view option,
-                                  const std::string& text) {
-  std::size_t pos = 0;
-  double v = -1.0;
-  try {
-    v = std::stod(text, &pos);
-  } catch (const std::exception&) {
-    pos = 0;
-  }
-  if (pos != text.size() || !(v >= 0.0 && v <= 1.0))
-    throw error(error_kind::config, std::string(command) + ": " + std::string(option) + " " + text +
-                                        " is not a number in [0, 1]");
-  return v;
-}
+/// The current time in UTC, formatted by strftime(3) `format`.
+inline std::string utc_time(const char* format) { return detail::utc_time(format); }
 
 }  // namespace groundeval::cli

@@ -4,16 +4,22 @@
 
 #include "command.hpp"
 
+#include <groundeval/datasets/content_hash.hpp>
 #include <groundeval/datasets/json/mdetr.hpp>
 #include <groundeval/datasets/subsample.hpp>
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/error.hpp>
 
+#include <algorithm>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 
 namespace groundeval::cli {
 
 std::string default_data_dir() {
+  // A relocated install (the Python package's copy of the CLI) names its lists' folder.
+  if (const char* env = std::getenv("GROUNDEVAL_DATA_DIR"); env && *env) return env;
   const std::string src = GROUNDEVAL_SOURCE_DATA_DIR;
   if (groundeval::detail::file_exists(flickr30k_split_path(src, "test"))) return src;
   return GROUNDEVAL_INSTALL_DATA_DIR;
@@ -32,6 +38,7 @@ loaded_dataset load_dataset_spec(const std::string& spec, const std::string& spl
     o.data_dir = default_data_dir();
     out.dataset = load_flickr30k_entities(o);
     out.split = split;
+    out.synthetic = detail::file_exists((std::filesystem::path(path) / "SYNTHETIC.txt").string());
     return out;
   }
   if (kind == "mdetr") {
@@ -43,26 +50,19 @@ loaded_dataset load_dataset_spec(const std::string& spec, const std::string& spl
               "--dataset '" + spec + "': expected flickr30k:DIR or mdetr:FILE.json");
 }
 
-bool sample_option::parse(std::string_view command, const std::vector<std::string>& args,
-                          std::size_t& i) {
-  const std::string& a = args[i];
-  if (a != "--sample" && a != "--seed" && a != "--sample-by") return false;
-  const std::string v = option_value(command, args, i);
-  if (a == "--sample-by") {
+bool sample_option::parse(arg_reader& a) {
+  if (a.is("--sample-by")) {
+    const std::string v = a.value();
     if (v != "image" && v != "phrase")
-      throw error(error_kind::config,
-                  std::string(command) + ": --sample-by must be image or phrase, not '" + v + "'");
+      a.fail("--sample-by must be image or phrase, not '" + v + "'");
     by_phrase = v == "phrase";
-    return true;
+  } else if (a.is("--sample")) {
+    n = static_cast<std::size_t>(a.count());
+  } else if (a.is("--seed")) {
+    seed = static_cast<std::uint64_t>(a.count());
+  } else {
+    return false;
   }
-  const auto x = parse_non_negative(v);
-  if (!x)
-    throw error(error_kind::config,
-                std::string(command) + ": " + a + " '" + v + "' is not a non-negative integer");
-  if (a == "--sample")
-    n = static_cast<std::size_t>(*x);
-  else
-    seed = static_cast<std::uint64_t>(*x);
   return true;
 }
 
@@ -82,23 +82,137 @@ std::string sample_option::describe() const {
 std::optional<sample_option> sample_option::from_description(const std::string& text) {
   sample_option o;
   if (text == "all") return o;
-  for (const bool phrases : {false, true}) {
-    unsigned long long n = 0, seed = 0;
-    if (std::sscanf(text.c_str(), phrases ? "phrases=%llu seed=%llu" : "images=%llu seed=%llu", &n,
-                    &seed) != 2)
-      continue;
-    o.n = static_cast<std::size_t>(n);
-    o.seed = static_cast<std::uint64_t>(seed);
-    if (phrases) o.by_phrase = true;
-    return o;
-  }
-  return std::nullopt;
+  // "images=N seed=S" or "phrases=N seed=S"
+  const auto eq = text.find('='), space = text.find(" seed=");
+  if (eq == std::string::npos || space == std::string::npos || space < eq) return std::nullopt;
+  const std::string what = text.substr(0, eq);
+  const auto n =
+      detail::parse_integer<std::size_t>(std::string_view(text).substr(eq + 1, space - eq - 1));
+  const auto seed = detail::parse_integer<std::uint64_t>(std::string_view(text).substr(space + 6));
+  if ((what != "images" && what != "phrases") || !n || !seed) return std::nullopt;
+  o.n = *n;
+  o.seed = *seed;
+  if (what == "phrases") o.by_phrase = true;
+  return o;
 }
 
 in_memory_dataset sample_option::apply(const in_memory_dataset& ds) const {
   if (!n) return ds;
   return by_phrase.value_or(false) ? subsample_phrases(ds, *n, seed_or_default())
                                    : subsample_images(ds, *n, seed_or_default());
+}
+
+loaded_dataset load_run_dataset(const run_manifest& manifest, const std::string& source,
+                                const std::string& dataset, const std::string& split,
+                                std::string* warning) {
+  const std::string spec = dataset.empty() ? manifest_value(manifest, "dataset") : dataset;
+  std::string sp = split.empty() ? manifest_value(manifest, "split") : split;
+  if (spec.empty())
+    throw error(error_kind::config, source, 0,
+                "the manifest names no data set; pass --dataset SPEC (and --split S)");
+  if (sp.empty() || sp == "(from the file)") sp = "test";
+  loaded_dataset d = load_dataset_spec(spec, sp);
+  const std::string sel = manifest_value(manifest, "selection");
+  if (!sel.empty()) {
+    const auto sampling = sample_option::from_description(sel);
+    if (!sampling)
+      throw error(error_kind::parse, source, 0, "unknown \"selection\" value '" + sel + "'");
+    if (*sampling) d.dataset = sampling->apply(d.dataset);
+  }
+  const std::string want = manifest_value(manifest, "dataset_content_hash");
+  if (warning && !want.empty()) {
+    const std::string have = dataset_content_hash(d.dataset);
+    if (have != want)
+      *warning = source + ": the run was made on data with content hash " + want +
+                 ", the data loaded now (" + spec + ", " + sp + ") has " + have;
+  }
+  return d;
+}
+
+loaded_statistics load_statistics(const statistics_request& r) {
+  const auto colon = r.spec.find(':');
+  if (r.spec.empty() || colon == std::string::npos)
+    throw error(error_kind::config, "--dataset must be flickr30k:DIR or mdetr:FILE.json");
+  const std::string kind = r.spec.substr(0, colon), path = r.spec.substr(colon + 1);
+
+  loaded_statistics out;
+  auto& st = out.statistics;
+  auto& problems = out.problems;
+  auto& sampling = r.sampling;
+  if (kind == "flickr30k") {
+    flickr30k_options o;
+    o.root = path;
+    o.split = r.split;
+    o.data_dir = default_data_dir();
+    o.strict = !r.lenient;
+    o.threads = r.threads;
+    o.missing_chain_is_error = r.missing_chain_error;
+    // Only a phrase sample needs the samples themselves; otherwise statistics only (every
+    // image read, checked and counted, nothing held: flat memory, nothing to gather or free).
+    o.keep_samples = sampling.by_phrase.value_or(false);
+    problem_sink sink(!r.lenient);
+    if (!r.ids_file.empty()) o.image_ids = read_split_file(r.ids_file, sink);
+    bool empty_sample = false;
+    if (sampling && !sampling.by_phrase.value_or(false)) {
+      // Choose the images first and load only those: exact counts, and fast.
+      o.image_ids = select_image_ids(resolve_flickr30k_image_ids(o, sink), *sampling.n,
+                                     sampling.seed_or_default());
+      empty_sample = o.image_ids.empty();
+    }
+    problems = sink.take();
+    if (!empty_sample) {
+      auto res = load_flickr30k_entities_detailed(o);
+      if (sampling.by_phrase.value_or(false)) {
+        st = compute_statistics(sampling.apply(res.dataset));
+        out.annotation_counts = false;
+      } else {
+        st = std::move(res.statistics);
+      }
+      for (auto& p : res.problems) problems.push_back(std::move(p));
+    }
+  } else if (kind == "mdetr") {
+    auto res = load_mdetr_annotations_detailed(path);
+    if (sampling) {
+      st = compute_statistics(sampling.apply(res.dataset));
+      out.annotation_counts = false;
+    } else {
+      st = std::move(res.statistics);
+    }
+  } else {
+    throw error(error_kind::config, "unknown data set kind '" + kind + "' (flickr30k or mdetr)");
+  }
+  return out;
+}
+
+loaded_runs load_runs(const std::vector<std::filesystem::path>& dirs, const std::string& dataset,
+                      const std::string& split) {
+  loaded_runs out;
+  for (const auto& d : dirs) {
+    if (!std::filesystem::exists(d / "manifest.json"))
+      throw error(error_kind::io, (d / "manifest.json").string(), 0,
+                  "missing (not a run directory?)");
+    out.manifests.push_back(read_manifest(d / "manifest.json"));
+    std::string base = d.lexically_normal().filename().string();
+    if (base.empty() || base == ".")
+      base = std::filesystem::absolute(d).lexically_normal().parent_path().filename().string();
+    if (base.empty()) base = "run";
+    std::string name = base;
+    for (int n = 2; std::find(out.names.begin(), out.names.end(), name) != out.names.end(); ++n)
+      name = base + "-" + std::to_string(n);
+    out.names.push_back(std::move(name));
+  }
+  if (dirs.empty()) throw error(error_kind::config, "no run directories given");
+  const std::string first = (dirs[0] / "manifest.json").string();
+  out.data = load_run_dataset(out.manifests[0], first, dataset, split, &out.warning);
+  for (std::size_t i = 1; i < dirs.size() && dataset.empty(); ++i)
+    for (const char* k : {"dataset", "split", "selection", "dataset_content_hash"})
+      if (manifest_value(out.manifests[0], k) != manifest_value(out.manifests[i], k))
+        throw error(error_kind::config, (dirs[i] / "manifest.json").string(), 0,
+                    std::string("\"") + k + "\" is '" + manifest_value(out.manifests[i], k) +
+                        "' but '" + manifest_value(out.manifests[0], k) + "' in " + first +
+                        "; a report compares runs on the same data (or pass --dataset to "
+                        "evaluate all of them on one data set)");
+  return out;
 }
 
 }  // namespace groundeval::cli

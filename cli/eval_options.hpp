@@ -9,10 +9,8 @@
 
 #include <groundeval/eval/evaluate.hpp>
 
-#include <cstddef>
 #include <string>
 #include <string_view>
-#include <vector>
 
 namespace groundeval::cli {
 
@@ -23,20 +21,17 @@ struct evaluation_cli_options {
   std::string protocol = "any";  ///< --protocol any|merged, applied by finish()
   evaluation_options eval;       ///< --iou, --missing-as-miss (and the protocol after finish())
 
-  /// When args[i] is one of the shared options, consumes it (and its value, advancing i) and
-  /// returns true; otherwise returns false and leaves i alone. Bad values are config errors
-  /// naming `command`.
-  bool parse(std::string_view command, const std::vector<std::string>& args, std::size_t& i) {
-    const std::string& a = args[i];
-    if (a == "--dataset") {
-      dataset = option_value(command, args, i);
-    } else if (a == "--split") {
-      split = option_value(command, args, i);
-    } else if (a == "--protocol") {
-      protocol = option_value(command, args, i);
-    } else if (a == "--iou") {
-      eval.iou_threshold = parse_unit_interval(command, a, option_value(command, args, i));
-    } else if (a == "--missing-as-miss") {
+  /// When the reader is at one of the shared options, reads it and returns true.
+  bool parse(arg_reader& a) {
+    if (a.is("--dataset")) {
+      dataset = a.value();
+    } else if (a.is("--split")) {
+      split = a.value();
+    } else if (a.is("--protocol")) {
+      protocol = a.value();
+    } else if (a.is("--iou")) {
+      eval.iou_threshold = a.unit_interval();
+    } else if (a.flag("--missing-as-miss")) {
       eval.count_missing_as_miss = true;
     } else {
       return false;

@@ -8,7 +8,9 @@ include(CMakePackageConfigHelpers)
 set(_ge_cmake_dir ${CMAKE_INSTALL_LIBDIR}/cmake/groundeval)
 
 install(DIRECTORY include/groundeval DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-        FILES_MATCHING PATTERN "*.hpp" PATTERN "*.cuh")
+        FILES_MATCHING PATTERN "*.hpp")  # the .cuh kernels are build-internal (kernels/)
+install(FILES ${GROUNDEVAL_GENERATED_INCLUDE_DIR}/groundeval/version.hpp
+        DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}/groundeval)
 if(EXISTS ${PROJECT_SOURCE_DIR}/data)
   install(DIRECTORY data/ DESTINATION ${CMAKE_INSTALL_DATADIR}/groundeval)
 endif()

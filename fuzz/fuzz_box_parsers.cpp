@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Fuzzes the VLM box-format parsers (grounders/parsers.hpp, parse_answer). Byte 0 picks the
-// family (modulo the 14 families), byte 1 the image size and geometry options; the rest is the
-// model's answer. parse_answer is documented never to throw for any text, so any exception is a
-// bug; every decoded box must be finite and, with clipping on, inside the image.
+// family (modulo the number of families in the table), byte 1 the image size and geometry
+// options; the rest is the model's answer. parse_answer is documented never to throw for any
+// text, so any exception is a bug; every decoded box and point must be finite and, with
+// clipping on, inside the image; status ok exactly when there is a box or a point.
 #include "fuzz_util.hpp"
 
 #include <groundeval/grounders/parsers.hpp>
@@ -20,7 +21,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const bool clip = (v & 4u) == 0;
   if (!clip) options.emplace_back("clip", "false");
   if (v & 8u) {  // the family's non-default variant, where it has one
-    if (family == "llava" || family == "shikra") options.emplace_back("frame", "original");
+    if (family == "llava" || family == "shikra")
+      options.emplace_back("frame", (v & 16u) ? "center-crop" : "original");
     if (family == "qwen-vl") options.emplace_back("divisor", "1000");
     if (family == "kosmos-2") options.emplace_back("decode", (v & 16u) ? "edge" : "centre");
     if (family == "florence-2") options.emplace_back("truncate", "true");
@@ -35,8 +37,12 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   const std::string_view text = groundeval_fuzz::as_text(data + 2, size - 2);
   const groundeval::parse_result r = groundeval::parse_answer(family, text, g);
-  if (r.status == groundeval::query_status::ok && r.boxes.empty()) std::abort();
-  if (r.status != groundeval::query_status::ok && !r.boxes.empty()) std::abort();
+  const bool found = !r.boxes.empty() || !r.points.empty();
+  if ((r.status == groundeval::query_status::ok) != found) std::abort();
+  for (const auto& p : r.points) {
+    if (!std::isfinite(p.x) || !std::isfinite(p.y)) std::abort();
+    if (clip && (p.x < 0 || p.y < 0 || p.x > original.width || p.y > original.height)) std::abort();
+  }
   for (const auto& b : r.boxes) {
     if (!std::isfinite(b.box.x1) || !std::isfinite(b.box.y1) || !std::isfinite(b.box.x2) ||
         !std::isfinite(b.box.y2))

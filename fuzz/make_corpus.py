@@ -9,8 +9,11 @@ import re
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 OUT = ROOT / "fuzz" / "corpus"
+# The order of the family table (include/groundeval/grounders/families.hpp): byte 0 of a
+# box_parsers seed is an index into it.
 FAMILIES = ["llava", "shikra", "qwen-vl", "qwen2-vl", "qwen2.5-vl", "qwen3-vl", "kosmos-2",
-            "florence-2", "cogvlm", "minigpt-v2", "paligemma", "internvl", "ferret", "pixel"]
+            "florence-2", "cogvlm", "minigpt-v2", "paligemma", "internvl", "ferret", "pixel",
+            "gemini", "minicpm-v", "deepseek-vl2", "glm-4v", "molmo"]
 
 
 def put(harness, data, name=None):
@@ -92,7 +95,8 @@ def main():
     put("predictions", base + '"boxes": [], "status": "error", "message": "timeout"}')
 
     # Parser test strings: {"family", {W, H}, {geometry...}, "text" "text", status, ...}
-    src = (ROOT / "tests" / "grounders" / "test_parsers.cpp").read_text()
+    src = "".join((ROOT / "tests" / "grounders" / f).read_text()
+                  for f in ("test_parsers.cpp", "test_families.cpp"))
     fam_re = "|".join(re.escape(f) for f in FAMILIES)
     n = 0
     for m in re.finditer(r'\{"(' + fam_re + r')",\s*\{[^{}]*\},\s*\{(?:[^{}]|\{[^{}]*\})*\},', src):
@@ -101,7 +105,7 @@ def main():
             continue
         put("box_parsers", bytes([FAMILIES.index(m.group(1)), 0]) + text)
         n += 1
-    assert n > 20, f"only {n} parser cases found in test_parsers.cpp"
+    assert n > 20, f"only {n} parser cases found in the parser tests"
 
     for body in [
         '{"id": "x", "model": "qwen", "choices": [{"index": 0, "finish_reason": "stop", "message": '

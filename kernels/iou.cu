@@ -26,28 +26,39 @@ unsigned blocks_for(std::size_t work, unsigned per_block, unsigned cap = 1u << 2
   return static_cast<unsigned>(std::clamp<std::size_t>(b, 1, cap));
 }
 
-template <class Op, class Out>
-status launch_pairwise(const box* a, std::size_t n, const box* b, std::size_t m, Out* out,
-                       std::size_t ld, cudaStream_t s) {
+template <class Out>
+status launch_pairwise_iou(const box* a, std::size_t n, const box* b, std::size_t m, Out* out,
+                           std::size_t ld, cudaStream_t s) {
   if (n == 0 || m == 0) return {};
   if (!a || !b || !out || ld < m) return invalid();
+  constexpr int V = kernels::pw_vec<Out>;
+  const dim3 block(kernels::kPwThreadsX, kernels::kPwThreadsY);
+  const std::size_t gx = (m + kernels::kPwColsPerBlock - 1) / kernels::kPwColsPerBlock;
+  const std::size_t gy = (n + kernels::kPwTileRows - 1) / kernels::kPwTileRows;
+  if (gx > 0x7fffffffu) return invalid();
+  const dim3 grid(static_cast<unsigned>(gx),
+                  static_cast<unsigned>(std::min<std::size_t>(gy, 65535)));
+  if (ld % V == 0 && aligned(out, V * sizeof(Out)))
+    kernels::pairwise_iou_kernel<Out, true><<<grid, block, 0, s>>>(a, n, b, m, out, ld);
+  else
+    kernels::pairwise_iou_kernel<Out, false><<<grid, block, 0, s>>>(a, n, b, m, out, ld);
+  return last_error();
+}
+
+status launch_pairwise_giou(const box* a, std::size_t n, const box* b, std::size_t m, float* out,
+                            cudaStream_t s) {
+  if (n == 0 || m == 0) return {};
+  if (!a || !b || !out) return invalid();
   const dim3 block(kernels::kTileThreadsX, kernels::kTileThreadsY);
   const std::size_t gx = (m + kernels::kTileColsPerBlock - 1) / kernels::kTileColsPerBlock;
   const std::size_t gy = (n + kernels::kTileRows - 1) / kernels::kTileRows;
   if (gx > 0x7fffffffu) return invalid();
   const dim3 grid(static_cast<unsigned>(gx),
                   static_cast<unsigned>(std::min<std::size_t>(gy, 65535)));
-  const bool al = aligned16(a) && aligned16(b);
-  const bool vec = ld % 4 == 0 && aligned(out, 4 * sizeof(Out));
-  if (al && vec)
-    kernels::pairwise_tile_kernel<Op, Out, true, true><<<grid, block, 0, s>>>(a, n, b, m, out, ld);
-  else if (al)
-    kernels::pairwise_tile_kernel<Op, Out, true, false><<<grid, block, 0, s>>>(a, n, b, m, out, ld);
-  else if (vec)
-    kernels::pairwise_tile_kernel<Op, Out, false, true><<<grid, block, 0, s>>>(a, n, b, m, out, ld);
+  if (aligned16(a) && aligned16(b))
+    kernels::pairwise_tile_kernel<kernels::giou_op, true><<<grid, block, 0, s>>>(a, n, b, m, out);
   else
-    kernels::pairwise_tile_kernel<Op, Out, false, false>
-        <<<grid, block, 0, s>>>(a, n, b, m, out, ld);
+    kernels::pairwise_tile_kernel<kernels::giou_op, false><<<grid, block, 0, s>>>(a, n, b, m, out);
   return last_error();
 }
 
@@ -60,6 +71,38 @@ status launch_paired(const box* a, const box* b, std::size_t n, float* out, cuda
     kernels::paired_kernel<Op, true><<<grid, 256, 0, s>>>(a, b, n, out);
   else
     kernels::paired_kernel<Op, false><<<grid, 256, 0, s>>>(a, b, n, out);
+  return last_error();
+}
+
+/// Warps that keep the current device busy: 32 per multiprocessor (4 waves of the fused kernels'
+/// 8-warp blocks at their occupancy), or 132 * 32 when the query fails.
+std::size_t target_warps() {
+  int dev = 0, sms = 0;
+  if (cudaGetDevice(&dev) != cudaSuccess ||
+      cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess ||
+      sms <= 0) {
+    (void)cudaGetLastError();
+    sms = 132;
+  }
+  return static_cast<std::size_t>(sms) * 32;
+}
+
+/// Column chunks per row group for the fused max: 1 (each warp owns whole rows) when there are
+/// enough row groups to fill the device, else enough chunks to fill it, each of at least
+/// kMinChunk columns (32 per lane), so that a unit's reduction and atomic stay a small part.
+/// The shape heuristic of issue 19; bench/gpu/run.sh times 4096 x 16384, 100 x 100,000,
+/// 1 x 1,000,000 and 16 x 1,000,000 against torchvision.
+std::size_t column_chunks(std::size_t groups, std::size_t m) {
+  constexpr std::size_t kMinChunk = 1024;
+  const std::size_t want = target_warps();
+  if (groups >= want || m <= kMinChunk) return 1;
+  const std::size_t by_work = (want + groups - 1) / groups;
+  const std::size_t by_size = (m + kMinChunk - 1) / kMinChunk;
+  return std::max<std::size_t>(1, std::min(by_work, by_size));
+}
+
+status finalize_keys(std::size_t n, float* best, long long* arg, cudaStream_t s) {
+  kernels::max_finalize_kernel<float><<<blocks_for(n, 256, 4096), 256, 0, s>>>(n, best, arg);
   return last_error();
 }
 }  // namespace
@@ -82,25 +125,25 @@ status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<floa
   const cudaStream_t s = as_stream(stream);
   switch (type) {
     case iou_output::f32:
-      return launch_pairwise<kernels::iou_op>(a, n, b, m, static_cast<float*>(out), ld, s);
+      return launch_pairwise_iou(a, n, b, m, static_cast<float*>(out), ld, s);
     case iou_output::f16:
-      return launch_pairwise<kernels::iou_op>(a, n, b, m, static_cast<__half*>(out), ld, s);
+      return launch_pairwise_iou(a, n, b, m, static_cast<__half*>(out), ld, s);
     case iou_output::bf16:
-      return launch_pairwise<kernels::iou_op>(a, n, b, m, static_cast<__nv_bfloat16*>(out), ld, s);
+      return launch_pairwise_iou(a, n, b, m, static_cast<__nv_bfloat16*>(out), ld, s);
     case iou_output::u8:
-      return launch_pairwise<kernels::iou_op>(a, n, b, m, static_cast<std::uint8_t*>(out), ld, s);
+      return launch_pairwise_iou(a, n, b, m, static_cast<std::uint8_t*>(out), ld, s);
   }
   return invalid();
 }
 
 status pairwise_iou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
                     std::size_t m, float* out, void* stream) noexcept {
-  return launch_pairwise<kernels::iou_op>(a, n, b, m, out, m, as_stream(stream));
+  return launch_pairwise_iou(a, n, b, m, out, m, as_stream(stream));
 }
 
 status pairwise_giou(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
                      std::size_t m, float* out, void* stream) noexcept {
-  return launch_pairwise<kernels::giou_op>(a, n, b, m, out, m, as_stream(stream));
+  return launch_pairwise_giou(a, n, b, m, out, as_stream(stream));
 }
 
 status pairwise_iou_bitmask(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
@@ -132,19 +175,24 @@ status max_iou_per_row(const box_xyxy<float>* a, std::size_t n, const box_xyxy<f
                        std::size_t m, float* max_out, std::int64_t* argmax_out,
                        void* stream) noexcept {
   if (n == 0) return {};
-  if (!a || !max_out || !argmax_out || (m > 0 && !b)) return invalid();
-  constexpr unsigned rows_per_block = kernels::kFusedWarps * kernels::kFusedRowsPerWarp;
-  const std::size_t grid = (n + rows_per_block - 1) / rows_per_block;
-  if (grid > 0x7fffffffu) return invalid();
+  if (!a || !max_out || !argmax_out || (m > 0 && !b) || m >= kernels::kMaxKeyColumns)
+    return invalid();
+  const cudaStream_t s = as_stream(stream);
+  const std::size_t groups = (n + kernels::kFusedRowsPerWarp - 1) / kernels::kFusedRowsPerWarp;
+  const std::size_t chunks = column_chunks(groups, m);
+  const std::size_t chunk = (m + chunks - 1) / chunks;
+  const unsigned grid = blocks_for(groups * chunks, kernels::kFusedWarps, 1u << 20);
   auto* arg = reinterpret_cast<long long*>(argmax_out);
-  const unsigned g = static_cast<unsigned>(grid);
-  if (aligned16(a) && (m == 0 || aligned16(b)))
-    kernels::max_rows_kernel<true>
-        <<<g, kernels::kFusedWarps * 32, 0, as_stream(stream)>>>(a, n, b, m, max_out, arg);
-  else
-    kernels::max_rows_kernel<false>
-        <<<g, kernels::kFusedWarps * 32, 0, as_stream(stream)>>>(a, n, b, m, max_out, arg);
-  return last_error();
+  constexpr unsigned threads = kernels::kFusedWarps * 32;
+  if (chunks == 1) {
+    kernels::max_rows_kernel<false><<<grid, threads, 0, s>>>(a, n, b, m, chunk, 1, max_out, arg);
+    return last_error();
+  }
+  const cudaError_t e = cudaMemsetAsync(arg, 0, n * sizeof(long long), s);
+  if (e != cudaSuccess) return {static_cast<int>(e)};
+  kernels::max_rows_kernel<true><<<grid, threads, 0, s>>>(a, n, b, m, chunk, chunks, max_out, arg);
+  const status st = last_error();
+  return st.ok() ? finalize_keys(n, max_out, arg, s) : st;
 }
 
 status max_iou_per_col(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
@@ -175,15 +223,25 @@ status ragged_max_iou_per_row(const box_xyxy<float>* a, const std::size_t* a_off
                               std::int64_t* argmax_out, void* stream) noexcept {
   if (images == 0 || total_a == 0) return {};
   if (!a || !a_offsets || !b_offsets || !max_out || !argmax_out) return invalid();
-  const unsigned grid = blocks_for(total_a, 8, 1u << 16);
+  const cudaStream_t s = as_stream(stream);
+  // Image sizes live on the device: split every row into the same number of chunks, enough to
+  // fill the device when the rows are few (a chunk of a small image may be empty).
+  const std::size_t want = target_warps();
+  const std::size_t chunks =
+      total_a >= want ? 1 : std::min<std::size_t>((want + total_a - 1) / total_a, 64);
+  const unsigned grid = blocks_for(total_a * chunks, 8, 1u << 20);
   auto* arg = reinterpret_cast<long long*>(argmax_out);
-  if (aligned16(a) && (!b || aligned16(b)))
-    kernels::ragged_max_rows_kernel<true><<<grid, 256, 0, as_stream(stream)>>>(
-        a, a_offsets, b, b_offsets, images, total_a, max_out, arg);
-  else
-    kernels::ragged_max_rows_kernel<false><<<grid, 256, 0, as_stream(stream)>>>(
-        a, a_offsets, b, b_offsets, images, total_a, max_out, arg);
-  return last_error();
+  if (chunks == 1) {
+    kernels::ragged_max_rows_kernel<false>
+        <<<grid, 256, 0, s>>>(a, a_offsets, b, b_offsets, images, total_a, 1, max_out, arg);
+    return last_error();
+  }
+  const cudaError_t e = cudaMemsetAsync(arg, 0, total_a * sizeof(long long), s);
+  if (e != cudaSuccess) return {static_cast<int>(e)};
+  kernels::ragged_max_rows_kernel<true>
+      <<<grid, 256, 0, s>>>(a, a_offsets, b, b_offsets, images, total_a, chunks, max_out, arg);
+  const status st = last_error();
+  return st.ok() ? finalize_keys(total_a, max_out, arg, s) : st;
 }
 
 }  // namespace groundeval::cuda

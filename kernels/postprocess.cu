@@ -27,6 +27,11 @@ template __global__ void topk_kernel<float>(const float*, const std::uint32_t*, 
 template __global__ void pair_rank_kernel<float>(std::size_t, std::size_t, std::size_t, std::size_t,
                                                  const std::int32_t*, const float*,
                                                  const std::uint32_t*, std::uint32_t*);
+template __global__ void pair_select_kernel<float>(const float*, const std::uint32_t*, std::size_t,
+                                                   const float*, std::size_t, std::size_t,
+                                                   const float*, float, std::size_t, std::size_t,
+                                                   bool, std::int32_t*, float*, box_xyxy<float>*,
+                                                   std::uint32_t*);
 template __global__ void pair_apply_kernel<float>(std::size_t, std::size_t, const std::uint32_t*,
                                                   std::int32_t*, float*, box_xyxy<float>*,
                                                   std::uint32_t*);
@@ -173,6 +178,19 @@ status postprocess(const float* logits, const float* boxes, std::size_t batch, s
   }
   if (!st.ok()) return st;
   const bool divide = gemm && params.aggregation == score_aggregation::mean;
+  if (params.pair_top_k > 0 && params.pair_top_k <= kernels::kMaxPairSelect &&
+      phrases <= kernels::kMaxSelectPhrases && batch * phrases != 0) {
+    // Grounding DINO's preset: the image's best pairs straight from its Q x P scores.
+    if (queries > postprocess_max_queries || !out.queries || !out.scores || !out.boxes ||
+        !out.counts || (queries != 0 && !boxes) || batch > INT_MAX)
+      return invalid();
+    kernels::pair_select_kernel<float><<<static_cast<unsigned>(batch), kernels::kSelectThreads, 0,
+                                         static_cast<cudaStream_t>(stream)>>>(
+        scores, divide ? map.counts : nullptr, map.per_image ? phrases : 0, boxes, queries, phrases,
+        scales, params.score_threshold, params.top_k, params.pair_top_k, params.boxes_cxcywh,
+        out.queries, out.scores, out.boxes, out.counts);
+    return check(cudaGetLastError());
+  }
   st = phrase_topk(scores, divide ? map.counts : nullptr, map.per_image, boxes, batch, queries,
                    phrases, scales, params, out, stream);
   if (!st.ok() || params.pair_top_k == 0 || batch * phrases == 0) return st;

@@ -1,11 +1,17 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
 # The whole test suite, as README and CI run it, on a fresh Debian 12 machine:
-#   1. installs missing Debian packages (scripts/setup-deps.sh),
+#   1. installs missing Debian packages (scripts/setup-deps.sh) and checks that every C++/CUDA
+#      source is clang-formatted (scripts/check-format.sh),
+#   1b. makes the Python environment build/venv (scripts/python-env.sh: pinned test dependencies,
+#      CPU torch + torchvision, and groundeval itself via `pip install .`); the CMake builds below
+#      find Python there (VIRTUAL_ENV), so the Python checks of ctest run with torch,
 #   2. configures and builds everything into build/ with warnings as errors (CUDA kernels, tests,
 #      header self-containment checks, examples, benchmarks and the CLI; CUDA only when nvcc is
-#      found — tests that need a GPU pass with a "no CUDA device" warning without one),
-#   3. runs ctest,
+#      found — tests that need a GPU are reported as skipped without one; the SASS instruction
+#      count check of the CUDA kernels runs everywhere, with cuobjdump from
+#      scripts/setup-cuda-tools.sh),
+#   3. runs ctest, then the Python tests (pytest over python/tests, in build/venv),
 #   4. builds and runs the suite again under AddressSanitizer + UndefinedBehaviorSanitizer in
 #      build/sanitize (without CUDA, benchmarks and header checks),
 #   5. and once more under ThreadSanitizer in build/tsan (the threaded parts: parallel IoU and
@@ -18,12 +24,32 @@ cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
 
 scripts/setup-deps.sh
+echo "== format (clang-format)"
+scripts/check-format.sh
+scripts/setup-cuda-tools.sh build/cuda-tools >/dev/null  # cuobjdump for the SASS check (CUDA only)
+
+echo "== Python environment (build/venv)"
+scripts/python-env.sh build/venv
+export VIRTUAL_ENV="$PWD/build/venv"  # FindPython3 looks in the active virtual environment first
 
 echo "== configure + build (build/)"
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DGROUNDEVAL_WERROR=ON
 cmake --build build -j"$jobs"
 echo "== tests (build/)"
-ctest --test-dir build --output-on-failure -j"$jobs"
+ctest --test-dir build --output-on-failure -j"$jobs" 2>&1 | tee build/ctest.log
+# The torch reference check needs build/venv's torch; it must run, not skip, here.
+if grep -E "postprocess_gdino_torch_reference .*(Skipped|Not Run)" build/ctest.log; then
+  echo "postprocess_gdino_torch_reference did not run (torch missing from build/venv?)" >&2
+  exit 1
+fi
+echo "== Python tests (build/venv, pytest python/tests)"
+set +e
+GROUNDEVAL_TEST_CLI="$PWD/build/bin/groundeval" build/venv/bin/python -m pytest python/tests -ra \
+  -p no:cacheprovider
+rc=$?
+set -e
+if [[ $rc -eq 5 ]]; then echo "pytest collected no tests" >&2; exit 1; fi
+[[ $rc -eq 0 ]] || exit "$rc"
 
 # sanitized_suite DIR TITLE BUILD_TYPE CMAKE_OPTION: the suite without CUDA, benchmarks and header
 # checks, built and run under a sanitizer (its runtime options come from the environment).

@@ -69,18 +69,28 @@ std::unique_ptr<device_mem> upload(const std::vector<B>& h) {
 }
 
 /// Times `launch(set)` batches with CUDA events; `sets` rotates input/output buffer sets.
+/// `launch` returns the groundeval call's status: a failed call ends the benchmark with an error.
 template <class F>
 void time_batches(benchmark::State& st, std::size_t sets, F&& launch) {
   cudaEvent_t e0, e1;
   cudaEventCreate(&e0);
   cudaEventCreate(&e1);
   constexpr int kBatch = 8;
-  for (std::size_t k = 0; k < sets; ++k) launch(k);  // warm-up
+  cuda::status bad{};
+  const auto call = [&](std::size_t k) {
+    const cuda::status s = launch(k);
+    if (!s.ok()) bad = s;
+  };
+  for (std::size_t k = 0; k < sets; ++k) call(k);  // warm-up
   cudaDeviceSynchronize();
+  if (!bad.ok()) {
+    st.SkipWithError(("groundeval call failed: " + cuda::message(bad)).c_str());
+    return;
+  }
   std::size_t k = 0;
   for (auto _ : st) {
     cudaEventRecord(e0);
-    for (int r = 0; r < kBatch; ++r) launch(k++ % sets);
+    for (int r = 0; r < kBatch; ++r) call(k++ % sets);
     cudaEventRecord(e1);
     cudaEventSynchronize(e1);
     float ms = 0;
@@ -114,7 +124,7 @@ void pairwise(benchmark::State& st) {
     if (!out.back()->p) return st.SkipWithError("out of device memory");
   }
   time_batches(st, sets, [&](std::size_t k) {
-    cuda::pairwise_iou(a[k]->as<B>(), n, b[k]->as<B>(), m, out[k]->p, Out, 0, nullptr);
+    return cuda::pairwise_iou(a[k]->as<B>(), n, b[k]->as<B>(), m, out[k]->p, Out, 0, nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n * m));
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * out_bytes));
@@ -126,7 +136,7 @@ void pairwise_giou(benchmark::State& st) {
   auto a = upload(make_boxes(n, 1)), b = upload(make_boxes(m, 2));
   device_mem out(n * m * sizeof(float));
   time_batches(st, 1, [&](std::size_t) {
-    cuda::pairwise_giou(a->as<B>(), n, b->as<B>(), m, out.as<float>(), nullptr);
+    return cuda::pairwise_giou(a->as<B>(), n, b->as<B>(), m, out.as<float>(), nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n * m));
 }
@@ -137,8 +147,8 @@ void bitmask(benchmark::State& st) {
   auto a = upload(make_boxes(n, 1)), b = upload(make_boxes(m, 2));
   device_mem out(n * cuda::bitmask_words(m) * 4);
   time_batches(st, 1, [&](std::size_t) {
-    cuda::pairwise_iou_bitmask(a->as<B>(), n, b->as<B>(), m, 0.5f, out.as<std::uint32_t>(),
-                               nullptr);
+    return cuda::pairwise_iou_bitmask(a->as<B>(), n, b->as<B>(), m, 0.5f, out.as<std::uint32_t>(),
+                                      nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n * m));
 }
@@ -150,8 +160,8 @@ void fused_row_max(benchmark::State& st) {
   auto a = upload(make_boxes(n, 1)), b = upload(make_boxes(m, 2));
   device_mem mx(n * sizeof(float)), arg(n * sizeof(std::int64_t));
   time_batches(st, 1, [&](std::size_t) {
-    cuda::max_iou_per_row(a->as<B>(), n, b->as<B>(), m, mx.as<float>(), arg.as<std::int64_t>(),
-                          nullptr);
+    return cuda::max_iou_per_row(a->as<B>(), n, b->as<B>(), m, mx.as<float>(),
+                                 arg.as<std::int64_t>(), nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n * m));
 }
@@ -167,7 +177,7 @@ void paired(benchmark::State& st) {
     out.push_back(std::make_unique<device_mem>(n * sizeof(float)));
   }
   time_batches(st, sets, [&](std::size_t k) {
-    cuda::paired_iou(a[k]->as<B>(), b[k]->as<B>(), n, out[k]->as<float>(), nullptr);
+    return cuda::paired_iou(a[k]->as<B>(), b[k]->as<B>(), n, out[k]->as<float>(), nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
   st.SetBytesProcessed(
@@ -185,10 +195,10 @@ std::vector<float> make_scores(std::size_t n, std::uint64_t seed) {
   return s;
 }
 
-void nms_single(benchmark::State& st) {
-  if (!have_device(st)) return;
-  const auto n = static_cast<std::size_t>(st.range(0));
-  auto boxes = upload(make_boxes(n, 3));
+/// NMS over one set of boxes (uploaded once), with the kept count as a counter.
+void time_nms(benchmark::State& st, const std::vector<B>& host_boxes) {
+  const std::size_t n = host_boxes.size();
+  auto boxes = upload(host_boxes);
   const auto hs = make_scores(n, 4);
   device_mem scores(n * sizeof(float)), keep(n * sizeof(std::int64_t)), count(sizeof(std::size_t));
   cudaMemcpy(scores.p, hs.data(), n * sizeof(float), cudaMemcpyHostToDevice);
@@ -196,11 +206,19 @@ void nms_single(benchmark::State& st) {
   device_mem work(ws);
   cuda::nms_params p;
   time_batches(st, 1, [&](std::size_t) {
-    cuda::nms(boxes->as<B>(), scores.as<float>(), n, p, work.p, ws, keep.as<std::int64_t>(),
-              count.as<std::size_t>(), nullptr);
+    return cuda::nms(boxes->as<B>(), scores.as<float>(), n, p, work.p, ws, keep.as<std::int64_t>(),
+                     count.as<std::size_t>(), nullptr);
   });
+  std::size_t kept = 0;
+  cudaMemcpy(&kept, count.p, sizeof(kept), cudaMemcpyDeviceToHost);
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
   st.counters["workspace_MiB"] = static_cast<double>(ws) / (1 << 20);
+  st.counters["kept"] = static_cast<double>(kept);
+}
+
+void nms_single(benchmark::State& st) {
+  if (!have_device(st)) return;
+  time_nms(st, make_boxes(static_cast<std::size_t>(st.range(0)), 3));
 }
 
 // images x boxes-per-image, each box with one of `classes` labels: segments = images x classes.
@@ -223,8 +241,9 @@ void nms_batched(benchmark::State& st) {
   device_mem work(ws);
   cuda::nms_params p;
   time_batches(st, 1, [&](std::size_t) {
-    cuda::segmented_nms(boxes->as<B>(), scores.as<float>(), doff.as<std::size_t>(), segs, n, p,
-                        work.p, ws, keep.as<std::int64_t>(), count.as<std::size_t>(), nullptr);
+    return cuda::segmented_nms(boxes->as<B>(), scores.as<float>(), doff.as<std::size_t>(), segs, n,
+                               p, work.p, ws, keep.as<std::int64_t>(), count.as<std::size_t>(),
+                               nullptr);
   });
   st.SetItemsProcessed(static_cast<std::int64_t>(st.iterations() * n));
   st.counters["workspace_MiB"] = static_cast<double>(ws) / (1 << 20);
@@ -235,9 +254,42 @@ void d2d_copy(benchmark::State& st) {
   const auto bytes = static_cast<std::size_t>(st.range(0)) << 20;
   device_mem src(bytes), dst(bytes);
   cudaMemset(src.p, 1, bytes);
-  time_batches(
-      st, 1, [&](std::size_t) { cudaMemcpyAsync(dst.p, src.p, bytes, cudaMemcpyDeviceToDevice); });
+  time_batches(st, 1, [&](std::size_t) {
+    return cuda::status{
+        static_cast<int>(cudaMemcpyAsync(dst.p, src.p, bytes, cudaMemcpyDeviceToDevice))};
+  });
   st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * 2 * bytes));
+}
+
+/// Write-only bandwidth (cudaMemsetAsync): the ceiling of a materialized IoU matrix.
+void d2d_fill(benchmark::State& st) {
+  if (!have_device(st)) return;
+  const auto bytes = static_cast<std::size_t>(st.range(0)) << 20;
+  device_mem dst(bytes);
+  time_batches(st, 1, [&](std::size_t) {
+    return cuda::status{static_cast<int>(cudaMemsetAsync(dst.p, 0, bytes))};
+  });
+  st.SetBytesProcessed(static_cast<std::int64_t>(st.iterations() * bytes));
+}
+
+/// Clustered boxes (the NMS benchmark of torchvision's own pull requests): n / 20 objects, each
+/// with about 20 jittered proposals, and distinct scores.
+std::vector<B> make_clustered(std::size_t n, std::uint64_t seed) {
+  const auto centers = make_boxes(n / 20 + 1, seed);
+  const auto jitter = make_boxes(n, seed + 7);
+  std::vector<B> v(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    const B& c = centers[(i * 2654435761u) % centers.size()];
+    const float dx = jitter[i].x1 / 1000 - 0.5f, dy = jitter[i].y1 / 800 - 0.5f;
+    const float dw = jitter[i].x2 - jitter[i].x1 - 101, dh = jitter[i].y2 - jitter[i].y1 - 101;
+    v[i] = {c.x1 + 8 * dx, c.y1 + 8 * dy, c.x2 + 8 * dx + dw / 25, c.y2 + 8 * dy + dh / 25};
+  }
+  return v;
+}
+
+void nms_clustered(benchmark::State& st) {
+  if (!have_device(st)) return;
+  time_nms(st, make_clustered(static_cast<std::size_t>(st.range(0)), 3));
 }
 
 void pair_sizes(benchmark::internal::Benchmark* b) {
@@ -253,15 +305,30 @@ void pair_sizes(benchmark::internal::Benchmark* b) {
 }  // namespace
 
 BENCHMARK(d2d_copy)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
+BENCHMARK(d2d_fill)->Arg(1024)->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(pairwise<cuda::iou_output::f32>)->Name("pairwise_iou_f32")->Apply(pair_sizes);
 BENCHMARK(pairwise<cuda::iou_output::f16>)->Name("pairwise_iou_f16")->Apply(pair_sizes);
 BENCHMARK(pairwise<cuda::iou_output::u8>)->Name("pairwise_iou_u8")->Apply(pair_sizes);
 BENCHMARK(bitmask)->Args({10000, 10000})->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(pairwise_giou)->Args({10000, 10000})->UseManualTime()->Unit(benchmark::kMicrosecond);
 BENCHMARK(fused_row_max)->Apply(pair_sizes);
+// issue 19's shapes of the fused max: many rows, and few rows x many columns
+BENCHMARK(fused_row_max)
+    ->Args({4096, 16384})
+    ->Args({100, 100000})
+    ->Args({1, 1000000})
+    ->Args({16, 1000000})
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
 BENCHMARK(paired)->Arg(1000)->Arg(100000)->Arg(10000000)->UseManualTime()->Unit(
     benchmark::kMicrosecond);
 BENCHMARK(nms_single)
+    ->Arg(1000)
+    ->Arg(10000)
+    ->Arg(30000)
+    ->UseManualTime()
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(nms_clustered)
     ->Arg(1000)
     ->Arg(10000)
     ->Arg(30000)

@@ -18,6 +18,7 @@
 
 #include <groundeval/concepts/concepts.hpp>
 
+#include <groundeval/datasets/content_hash.hpp>
 #include <groundeval/datasets/flickr30k_sentences.hpp>
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/datasets/problems.hpp>
@@ -26,6 +27,7 @@
 #include <groundeval/datasets/subsample.hpp>
 
 #include <groundeval/metrics/answers.hpp>
+#include <groundeval/metrics/any_metric.hpp>
 #include <groundeval/metrics/localization.hpp>
 #include <groundeval/metrics/paired.hpp>
 #include <groundeval/metrics/recall.hpp>
@@ -36,6 +38,10 @@
 #include <groundeval/eval/progress.hpp>
 #include <groundeval/eval/report.hpp>
 #include <groundeval/eval/run_dir.hpp>
+
+#include <groundeval/run/any_grounder.hpp>
+#include <groundeval/run/queries.hpp>
+#include <groundeval/run/runner.hpp>
 
 #include <groundeval/grounders/baselines.hpp>
 #include <groundeval/grounders/geometry.hpp>

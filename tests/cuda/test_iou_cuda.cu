@@ -172,6 +172,53 @@ TEST_CASE("device fused max/argmax per row and column", "[cuda]") {
   }
 }
 
+TEST_CASE("device fused max/argmax: few rows x many columns, split across blocks", "[cuda]") {
+  if (!test::have_cuda_device()) return;
+  // Issue 19's shapes: the columns of a row are split over many warps and combined by atomicMax
+  // on (IoU, index) keys; the lowest index must win every tie, wherever the tied columns fall.
+  for (auto [n, m] : {std::pair<std::size_t, std::size_t>{1, 1000000},
+                      {16, 1000000},
+                      {100, 100000},
+                      {3, 5000},
+                      {4096, 16384}}) {
+    const auto a = boxes(n, 21), b = boxes(m, 22);
+    std::vector<float> rmax(n);
+    std::vector<std::int64_t> rarg(n);
+    max_iou_per_row<float>(a, b, rmax, rarg);
+    test::device_buffer<B> da(a), db(b);
+    test::device_buffer<float> dmax(n);
+    test::device_buffer<std::int64_t> darg(n);
+    sync_ok(cuda::max_iou_per_row(da.ptr, n, db.ptr, m, dmax.ptr, darg.ptr, nullptr));
+    INFO("n = " << n << ", m = " << m);
+    CHECK(same_bits(dmax.to_host(), rmax));
+    CHECK(darg.to_host() == rarg);
+    if (n > 16) continue;
+    std::vector<float> cmax(n);
+    std::vector<std::int64_t> carg(n);  // the column variant: the same split, transposed
+    max_iou_per_col<float>(b, a, cmax, carg);
+    sync_ok(cuda::max_iou_per_col(db.ptr, m, da.ptr, n, dmax.ptr, darg.ptr, nullptr));
+    CHECK(same_bits(dmax.to_host(), cmax));
+    CHECK(darg.to_host() == carg);
+  }
+  // Exact ties far apart: copies of the row's best box at columns 7000, 150000 and 199999.
+  std::vector<B> a{{10, 10, 50, 50}}, b = boxes(200000, 23);
+  for (auto& x : b) x = {x.x1 + 1000, x.y1 + 1000, x.x2 + 1000, x.y2 + 1000};  // no overlap
+  b[150000] = b[7000] = b[199999] = {12, 12, 48, 52};
+  b[3] = {0, 0, 1, 1};
+  test::device_buffer<B> da(a), db(b);
+  test::device_buffer<float> dmax(1);
+  test::device_buffer<std::int64_t> darg(1);
+  sync_ok(cuda::max_iou_per_row(da.ptr, 1, db.ptr, b.size(), dmax.ptr, darg.ptr, nullptr));
+  CHECK(darg.to_host()[0] == 7000);
+  CHECK(dmax.to_host()[0] == iou(a[0], b[7000]));
+  // No overlap anywhere: IoU 0, and the smallest index (0) is the argmax, as on the CPU.
+  b[150000] = b[7000] = b[199999] = b[3] = b[10];
+  test::device_buffer<B> db_none(b);
+  sync_ok(cuda::max_iou_per_row(da.ptr, 1, db_none.ptr, b.size(), dmax.ptr, darg.ptr, nullptr));
+  CHECK(darg.to_host()[0] == 0);
+  CHECK(dmax.to_host()[0] == 0.0f);
+}
+
 TEST_CASE("device ragged batches equal the CPU ragged drivers", "[cuda]") {
   if (!test::have_cuda_device()) return;
   const std::vector<std::size_t> na{3, 0, 40, 1, 17, 200}, nb{5, 4, 0, 33, 17, 1};
@@ -196,9 +243,24 @@ TEST_CASE("device ragged batches equal the CPU ragged drivers", "[cuda]") {
                                        arg.ptr, nullptr));
   CHECK(same_bits(mx.to_host(), rmax));
   CHECK(arg.to_host() == rarg);
+
+  // Few rows, large images: every row's columns split over many warps.
+  const std::vector<std::size_t> ao2{0, 2, 2, 5}, bo2{0, 50000, 50010, 120000};
+  const auto a2 = boxes(ao2.back(), 13), b2 = boxes(bo2.back(), 14);
+  std::vector<float> rmax2(a2.size());
+  std::vector<std::int64_t> rarg2(a2.size());
+  ragged_max_iou_per_row<float>(a2, ao2, b2, bo2, rmax2, rarg2);
+  test::device_buffer<B> da2(a2), db2(b2);
+  test::device_buffer<std::size_t> dao2(ao2), dbo2(bo2);
+  test::device_buffer<float> mx2(a2.size());
+  test::device_buffer<std::int64_t> arg2(a2.size());
+  sync_ok(cuda::ragged_max_iou_per_row(da2.ptr, dao2.ptr, db2.ptr, dbo2.ptr, 3, a2.size(), mx2.ptr,
+                                       arg2.ptr, nullptr));
+  CHECK(same_bits(mx2.to_host(), rmax2));
+  CHECK(arg2.to_host() == rarg2);
 }
 
-TEST_CASE("device entry points reject bad arguments without launching", "[cuda]") {
+TEST_CASE("device entry points reject bad arguments without launching", "[cuda][cuda-host]") {
   // Argument checks run before any CUDA call, so they are exercised on every machine.
   float* out = nullptr;
   CHECK_FALSE(cuda::pairwise_iou(nullptr, 3, nullptr, 4, out, nullptr).ok());
@@ -210,7 +272,7 @@ TEST_CASE("device entry points reject bad arguments without launching", "[cuda]"
   CHECK_FALSE(cuda::max_iou_per_row(fake, 3, fake, 2, nullptr, nullptr, nullptr).ok());
 }
 
-TEST_CASE("device count query never throws", "[cuda]") {
+TEST_CASE("device count query never throws", "[cuda][cuda-host]") {
   const int n = cuda::device_count();
   CHECK(n >= 0);
   if (n == 0) WARN("no CUDA device on this machine");
@@ -241,7 +303,10 @@ std::vector<B> edge_boxes() {
           {1e12f, 1e12f, 1e12f + 100, 1e12f + 100},  // collapses to zero width in float
           {0, 0, 3e38f, 3e38f},                      // area overflows to Inf
           {-3e38f, -3e38f, 3e38f, 3e38f},
-          {1, 1, 11, 11}};
+          {1, 1, 11, 11},
+          {-0.0f, -0.0f, 10, 10},  // -0 corners (the kernels' min / max may keep either zero)
+          {-5, -5, -0.0f, -0.0f},
+          {0, -0.0f, 0, 10}};
 }
 }  // namespace
 

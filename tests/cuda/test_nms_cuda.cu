@@ -39,6 +39,19 @@ void make_set(std::size_t n, unsigned seed, std::vector<B>& boxes, std::vector<f
   }
 }
 
+/// The CPU NMS of every segment, as global indices in segment order.
+std::vector<std::size_t> cpu_segmented(const std::vector<B>& boxes,
+                                       const std::vector<float>& scores,
+                                       const std::vector<std::size_t>& off, const nms_options& o) {
+  std::vector<std::size_t> ref;
+  for (std::size_t s = 0; s + 1 < off.size(); ++s) {
+    const auto local = nms<float>(std::span(boxes).subspan(off[s], off[s + 1] - off[s]),
+                                  std::span(scores).subspan(off[s], off[s + 1] - off[s]), o);
+    for (auto i : local) ref.push_back(i + off[s]);
+  }
+  return ref;
+}
+
 std::vector<std::size_t> gpu_segmented(const std::vector<B>& boxes,
                                        const std::vector<float>& scores,
                                        const std::vector<std::size_t>& off,
@@ -109,12 +122,7 @@ TEST_CASE("device segmented NMS equals per-segment CPU NMS", "[cuda][nms]") {
     o.iou_threshold = 0.6;
     o.score_threshold = 0.25;
     o.max_outputs = cap;
-    std::vector<std::size_t> ref;
-    for (std::size_t s = 0; s + 1 < off.size(); ++s) {
-      const auto local = nms<float>(std::span(boxes).subspan(off[s], off[s + 1] - off[s]),
-                                    std::span(scores).subspan(off[s], off[s + 1] - off[s]), o);
-      for (auto i : local) ref.push_back(i + off[s]);
-    }
+    const auto ref = cpu_segmented(boxes, scores, off, o);
     cuda::nms_params p;
     p.iou_threshold = 0.6f;
     p.score_threshold = 0.25f;
@@ -124,7 +132,59 @@ TEST_CASE("device segmented NMS equals per-segment CPU NMS", "[cuda][nms]") {
   }
 }
 
-TEST_CASE("NMS workspace grows with the sum of squared segment sizes", "[nms]") {
+TEST_CASE("device NMS on large clustered sets: 1k, 10k, 30k boxes, ties, caps, the +1 offset",
+          "[cuda][nms]") {
+  if (!test::have_cuda_device()) return;
+  // 10k and 30k take the block-per-segment greedy pass (more than 32 chunks), 1k the warp one.
+  struct run {
+    std::size_t n;
+    float thr;
+    std::size_t cap;
+    float offset;
+  };
+  for (const run r : {run{1000, 0.5f, 0, 0}, run{10000, 0.5f, 0, 0}, run{10000, 0.7f, 500, 1},
+                      run{30000, 0.5f, 0, 0}, run{30000, 0.6f, 2000, 0}}) {
+    std::vector<B> boxes;
+    std::vector<float> scores;
+    make_set(r.n, static_cast<unsigned>(r.n) + 11u, boxes, scores);
+    nms_options o;
+    o.iou_threshold = r.thr;
+    o.max_outputs = r.cap;
+    o.legacy_offset = r.offset;
+    const auto ref = nms<float>(boxes, scores, o);
+    cuda::nms_params p;
+    p.iou_threshold = r.thr;
+    p.max_outputs = r.cap;
+    p.offset = r.offset;
+    test::device_buffer<B> db(boxes);
+    test::device_buffer<float> ds(scores);
+    test::device_buffer<std::int64_t> keep(r.n);
+    test::device_buffer<std::size_t> count(1);
+    const std::size_t ws = cuda::nms_workspace_bytes(r.n);
+    test::device_buffer<char> work(ws);
+    REQUIRE(cuda::nms(db.ptr, ds.ptr, r.n, p, work.ptr, ws, keep.ptr, count.ptr, nullptr).ok());
+    REQUIRE(cudaDeviceSynchronize() == cudaSuccess);
+    const auto c = count.to_host()[0];
+    const auto k = keep.to_host();
+    INFO("n = " << r.n << ", threshold = " << r.thr << ", cap = " << r.cap);
+    CHECK(ref.size() > r.n / 40);  // clustered: many suppressed, many kept
+    CHECK(std::vector<std::size_t>(k.begin(), k.begin() + static_cast<std::ptrdiff_t>(c)) == ref);
+  }
+  // Segmented, one large segment among small ones: both greedy kernels in one call.
+  const std::vector<std::size_t> sizes{3, 2500, 0, 64, 4000, 7};
+  std::vector<B> boxes;
+  std::vector<float> scores;
+  std::vector<std::size_t> off{0};
+  for (std::size_t k = 0; k < sizes.size(); ++k) {
+    make_set(sizes[k], 300u + static_cast<unsigned>(k), boxes, scores);
+    off.push_back(boxes.size());
+  }
+  std::vector<std::size_t> counts;
+  CHECK(gpu_segmented(boxes, scores, off, cuda::nms_params{}, counts) ==
+        cpu_segmented(boxes, scores, off, nms_options{}));
+}
+
+TEST_CASE("NMS workspace grows with the sum of squared segment sizes", "[nms][cuda-host]") {
   // Host-only arithmetic: runs on every machine.
   const std::vector<std::size_t> one{0, 64000};
   std::vector<std::size_t> many{0};

@@ -344,6 +344,9 @@ TEST_CASE("GPU post-processing: Grounding DINO's cap of the best (query, phrase)
   check_end_to_end(make_case(3, 120, 32, 5, 42, true), gdino, 40, 25);  // per-image maps
   // 28 pairs: fewer than the cap.
   check_end_to_end(make_case(1, 7, 16, 4, 43, false), gdino, 40, 40);
+  // Issue 19's shapes: P = 80 (72,000 pairs per image), and a cap beyond one phrase's queries.
+  check_end_to_end(make_case(2, 900, 256, 80, 45, false, 100), gdino, 300, 300);
+  check_end_to_end(make_case(1, 50, 64, 6, 46, false), gdino, 200, 120);
   // Equal scores across phrases: the cap breaks ties by flat index q * P + p.
   auto ties = make_case(2, 64, 16, 4, 44, false);
   std::fill(ties.logits.begin(), ties.logits.end(), 1.0f);
@@ -486,7 +489,8 @@ TEST_CASE("GPU post-processing: the GEMM form with TF32 opt-in stays close",
 
 // Runs without a GPU too: the host helpers and the argument checks, which return before any
 // device work (the pointers below are never dereferenced).
-TEST_CASE("GPU post-processing: host helpers and argument checks", "[cuda][postprocess][host]") {
+TEST_CASE("GPU post-processing: host helpers and argument checks",
+          "[cuda][postprocess][host][cuda-host]") {
   positive_map pm;
   pm.phrases = 3;
   pm.token_slots = 6;

@@ -5,6 +5,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <array>
 #include <string>
 #include <vector>
 
@@ -209,7 +210,7 @@ TEST_CASE("family_geometry: keys, values and errors", "[geometry]") {
     FAIL("expected an error");
   } catch (const error& e) {
     CHECK(e.kind() == error_kind::config);
-    CHECK(std::string(e.what()).find("valid keys: frame, clip") != std::string::npos);
+    CHECK(std::string(e.what()).find("valid keys: frame, pad, clip") != std::string::npos);
   }
   CHECK_THROWS_AS(family_geometry("llava", {640, 480}, {{"frame", "square"}}), error);
   CHECK_THROWS_AS(family_geometry("qwen2.5-vl", {640, 480}, {{"min_pixels", "-3"}}), error);
@@ -220,4 +221,65 @@ TEST_CASE("family_geometry: keys, values and errors", "[geometry]") {
   CHECK_THROWS_AS(family_geometry("gpt-4o", {640, 480}), error);
   CHECK_THROWS_AS(family_geometry("llava", {0, 480}), error);
   for (auto id : family_ids) CHECK_NOTHROW(family_geometry(id, {640, 480}));
+}
+
+TEST_CASE("center_crop: Hugging Face short-side resize and central crop", "[geometry]") {
+  // 640x480 -> short side 336, long int(336 * 640 / 480) = 448; crop x from (448 - 336) // 2
+  CHECK(center_crop_resized({640, 480}, 336) == image_size{448, 336});
+  CHECK(center_crop_offset({640, 480}, 336) == image_size{56, 0});
+  // int() truncates: 336 * 500 / 333 = 504.5 -> 504; portrait images crop on y
+  CHECK(center_crop_resized({500, 333}, 336) == image_size{504, 336});
+  CHECK(center_crop_resized({333, 500}, 336) == image_size{336, 504});
+  CHECK(center_crop_offset({333, 500}, 336) == image_size{0, 84});
+  const geometry g = family_geometry("llava", {640, 480}, {{"frame", "center-crop"}});
+  CHECK(g.pre.kind == preprocess_kind::center_crop);
+  CHECK(g.send.kind == send_kind::original);  // the server must see the non-square image
+  // the crop's centre is the image centre; its left edge is x = 56 * 640 / 448 = 80
+  check_box(map_box(g, 0.5, 0.5, 0.5, 0.5).box, 320, 240, 320, 240);
+  check_box(map_box(g, 0, 0, 1, 1).box, 80, 0, 560, 480);
+  // the crop of 500x333 starts at x = 84 in the 504-wide resize: 84 * 500 / 504 in the original
+  const geometry h = family_geometry("llava", {500, 333}, {{"frame", "center-crop"}});
+  check_box(map_box(h, 0, 0, 1, 1).box, 84 * 500.0 / 504, 0, 420 * 500.0 / 504, 333);
+  const std::string j = to_json(g);
+  CHECK(j.find("\"preprocess\": \"center_crop\", \"target\": 336, \"resized\": [448, 336], "
+               "\"crop_offset\": [56, 0]") != std::string::npos);
+  CHECK(j.find("\"send\"") == std::string::npos);
+}
+
+TEST_CASE("client-side padding: LLaVA's colour by default, recorded in the JSON", "[geometry]") {
+  const geometry l = family_geometry("llava", {640, 480});
+  CHECK(l.send.kind == send_kind::pad_square);
+  CHECK(l.send.pad_colour == std::array<std::uint8_t, 3>{122, 116, 104});
+  CHECK(to_json(l).find("\"send\": \"pad_square\", \"pad_colour\": [122, 116, 104], \"sent\": "
+                        "[640, 640]") != std::string::npos);
+  CHECK(family_geometry("shikra", {10, 20}).send.pad_colour ==
+        std::array<std::uint8_t, 3>{255, 255, 255});
+  // the decoding does not depend on who pads: same boxes as the server-padded contract
+  const geometry server = family_geometry("llava", {640, 480}, {{"pad", "server"}});
+  CHECK(server.send.kind == send_kind::original);
+  check_box(map_box(l, 0, 0.25, 1, 0.75).box, 0, 80, 640, 400);
+  check_box(map_box(server, 0, 0.25, 1, 0.75).box, 0, 80, 640, 400);
+  // frame=original keeps sending the padded square (what the model saw in training)
+  CHECK(family_geometry("llava", {640, 480}, {{"frame", "original"}}).send.kind ==
+        send_kind::pad_square);
+  // contradictions and bad values are configuration errors
+  CHECK_THROWS_AS(
+      family_geometry("llava", {640, 480}, {{"frame", "center-crop"}, {"pad", "client"}}), error);
+  CHECK_THROWS_AS(family_geometry("llava", {640, 480}, {{"pad", "yes"}}), error);
+  CHECK_THROWS_AS(family_geometry("qwen2.5-vl", {640, 480}, {{"pad", "client"}}), error);
+  // no other family transforms the image client-side, so their JSON is unchanged
+  for (auto id : family_ids)
+    if (id != "llava" && id != "shikra")
+      CHECK(to_json(family_geometry(id, {640, 480})).find("\"send\"") == std::string::npos);
+}
+
+TEST_CASE("map_point: decode, inverse map and clipping", "[geometry]") {
+  const geometry g = family_geometry("molmo", {640, 480});  // percent
+  auto p = map_point(g, 50, 25);
+  CHECK(p.x == Approx(320));
+  CHECK(p.y == Approx(120));
+  CHECK(p.flags == box_flag_none);
+  p = map_point(family_geometry("llava", {640, 480}), 0.5, 0.0);  // in the top padding band
+  CHECK(p.y == 0);
+  CHECK(p.flags == box_flag_clipped);
 }

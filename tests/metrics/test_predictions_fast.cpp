@@ -13,14 +13,11 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
-#include <fstream>
 #include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <unistd.h>
 
 using namespace groundeval;
 using namespace groundeval::test;
@@ -198,13 +195,6 @@ std::string nested(int depth) {
   return R"({"image_id": 1, "sentence_id": 0, "phrase_index": 0, "boxes": [], "status": "ok", "g": )" +
          std::string(static_cast<std::size_t>(depth - 1), '[') +
          std::string(static_cast<std::size_t>(depth - 1), ']') + "}";
-}
-
-std::string write_tmp(const std::string& name, const std::string& text) {
-  const std::string path =
-      std::string(P_tmpdir) + "/groundeval_fast_" + std::to_string(::getpid()) + "_" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
 }
 
 }  // namespace
@@ -436,7 +426,7 @@ TEST_CASE("evaluate_predictions_file keeps the reference's error precedence", "[
       "d", {make_sample("7", 0, {make_phrase("1", {"people"}, {{1, 1, 10, 10}})}),
             make_sample("7", 1, {make_phrase("1", {"people"}, {{1, 1, 10, 10}})})});
   auto error_of = [&](const std::string& text, bool reference) {
-    const std::string path = write_tmp("prec.json", text);
+    const std::string path = write_tmp("fast_prec.json", text);
     std::string msg;
     try {
       if (reference)

@@ -110,9 +110,9 @@ TEST_CASE("recall_at_k counts a phrase once in all and once per type", "[recall]
   const std::vector<std::string> two{"people", "clothing"}, one{"people"}, dup{"other", "other"};
   const auto good = ranked({{0, 0, 10, 10}});
   const auto bad = ranked({{50, 50, 60, 60}});
-  r.update({good}, {gt, two, {}});
-  r.update({bad}, {gt, one, {}});
-  r.update({good}, {gt, dup, {}});
+  r.add({good}, {gt, two, {}});
+  r.add({bad}, {gt, one, {}});
+  r.add({good}, {gt, dup, {}});
   const auto& t = r.result();
   CHECK(t.categories.at("all").total == 3);
   CHECK(t.categories.at("people").total == 2);
@@ -126,9 +126,9 @@ TEST_CASE("recall_at_k counts a phrase once in all and once per type", "[recall]
 
   // merge of two halves equals one pass
   recall_at_k a, b;
-  a.update({good}, {gt, two, {}});
-  b.update({bad}, {gt, one, {}});
-  b.update({good}, {gt, dup, {}});
+  a.add({good}, {gt, two, {}});
+  b.add({bad}, {gt, one, {}});
+  b.add({good}, {gt, dup, {}});
   a.merge(b);
   CHECK(a.result().categories.at("all").hits == t.categories.at("all").hits);
   CHECK(a.result().categories.at("other").hits == t.categories.at("other").hits);
@@ -146,10 +146,10 @@ TEST_CASE("localization metric: mean IoU, thresholds, pointing game, size bucket
   localization_metric m;
   const std::vector<bx> gt{{0, 0, 100, 100}};  // 10000 / (500*400) = 0.05 -> medium
   const std::vector<std::string> ty{"people"};
-  m.update({ranked({{0, 0, 100, 100}})}, {gt, ty, {500, 400}});      // IoU 1
-  m.update({ranked({{0, 0, 100, 50}})}, {gt, ty, {500, 400}});       // IoU 0.5, centre inside
-  m.update({ranked({{200, 200, 300, 300}})}, {gt, ty, {500, 400}});  // IoU 0
-  m.update({{}}, {gt, ty, {0, 0}});                                  // empty, unknown size
+  m.add({ranked({{0, 0, 100, 100}})}, {gt, ty, {500, 400}});      // IoU 1
+  m.add({ranked({{0, 0, 100, 50}})}, {gt, ty, {500, 400}});       // IoU 0.5, centre inside
+  m.add({ranked({{200, 200, 300, 300}})}, {gt, ty, {500, 400}});  // IoU 0
+  m.add({{}}, {gt, ty, {0, 0}});                                  // empty, unknown size
   const auto& r = m.result();
   CHECK(r.phrases == 4);
   CHECK(r.mean_iou() == Approx(1.5 / 4));
@@ -169,15 +169,15 @@ TEST_CASE("answer and latency metrics", "[metrics]") {
   const std::vector<bx> gt{{0, 0, 1, 1}};
   const double inf = std::numeric_limits<double>::infinity();
   const auto b = ranked({{0, 0, 1, 1}, {0, 0, inf, 1}});
-  a.update({b, query_status::ok, 0.2}, {gt, {}, {}});
-  a.update({{}, query_status::format_failure, 0.1}, {gt, {}, {}});
-  a.update({{}, query_status::empty, -1}, {gt, {}, {}});
+  a.add({b, query_status::ok, 0.2}, {gt, {}, {}});
+  a.add({{}, query_status::format_failure, 0.1}, {gt, {}, {}});
+  a.add({{}, query_status::empty, -1}, {gt, {}, {}});
   CHECK(a.result().count(query_status::ok) == 1);
   CHECK(a.result().count(query_status::format_failure) == 1);
   CHECK(a.result().empty_lists == 2);
   CHECK(a.result().non_finite_boxes == 1);
-  for (int i = 1; i <= 20; ++i) l.update({{}, query_status::ok, i * 0.01}, {gt, {}, {}});
-  l.update({{}, query_status::ok, -1.0}, {gt, {}, {}});  // not measured: ignored
+  for (int i = 1; i <= 20; ++i) l.add({{}, query_status::ok, i * 0.01}, {gt, {}, {}});
+  l.add({{}, query_status::ok, -1.0}, {gt, {}, {}});  // not measured: ignored
   const auto s = l.result();
   CHECK(s.count == 20);
   CHECK(s.p50_s == 10 * 0.01);
@@ -247,11 +247,11 @@ TEST_CASE("localization, answer and latency metrics merge like one pass", "[metr
   for (std::size_t i = 0; i < answers.size(); ++i) {
     const phrase_prediction p{answers[i], st[i], 0.1 * double(i + 1)};
     const phrase_truth t{gt, ty, {500, 400}};
-    l1.update(p, t), a1.update(p, t), t1.update(p, t);
+    l1.add(p, t), a1.add(p, t), t1.add(p, t);
     if (i % 2)
-      la.update(p, t), aa.update(p, t), ta.update(p, t);
+      la.add(p, t), aa.add(p, t), ta.add(p, t);
     else
-      lb.update(p, t), ab.update(p, t), tb.update(p, t);
+      lb.add(p, t), ab.add(p, t), tb.add(p, t);
   }
   la.merge(lb), aa.merge(ab), ta.merge(tb);
   CHECK(la.result().phrases == l1.result().phrases);

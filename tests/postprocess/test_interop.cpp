@@ -2,6 +2,7 @@
 // Tests of groundeval::interop: .npy / .npz reading (fixtures written by fixtures/
 // make_fixtures.py with NumPy; synthetic arrays, not model outputs), zero-copy Eigen / xtensor
 // views, the Eigen GEMM path against the reference loop, and the npy-detector grounder.
+#include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/grounders/interop/npy_detector.hpp>
 #include <groundeval/interop/eigen.hpp>
 #include <groundeval/interop/npy.hpp>
@@ -210,20 +211,33 @@ TEST_CASE("npy-detector: replays dumps through any preset", "[interop][npy-detec
   CHECK(r[0].boxes[0].box == BD{0, 0, 100, 50});     // q1 (.6)
   CHECK(r[1].boxes[0].box == BD{125, 0, 175, 100});  // q2 (.5)
   CHECK_THAT(r[0].boxes[0].score, Catch::Matchers::WithinRel(0.6, 1e-6));
-  // Per-query failures are recorded, naming the item.
-  const std::vector<phrase_query> bad{
-      {"car", cap, 6, 12, 0}, {"a", cap, 0, 1, 1}, {"x", "another caption", 0, 1, 2}};
+  // Per-query failures are recorded, naming the item: a span no token covers, a malformed dump.
+  const std::vector<phrase_query> bad{{"car", cap, 6, 12, 0}, {"a", cap, 0, 1, 1}};
   r = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, bad});
   CHECK(r[0].status == query_status::error);
   CHECK(r[0].message.find("gdino_img1.npz (image img1, phrase 0): phrase 0 span [6, 12) is "
                           "outside the caption of 9") != std::string::npos);
   CHECK(r[1].status == query_status::ok);
-  CHECK(r[2].message.find("has the caption \"another caption\"") != std::string::npos);
   r = g.ground(grounding_request{image_ref{"img3", {}, {200, 100}}, qs});
   CHECK(r[0].status == query_status::error);
   CHECK(r[0].message.find("bad_shapes.npz: pred_boxes has shape [1, 2, 4]") != std::string::npos);
-  r = g.ground(grounding_request{image_ref{"img7", {}, {200, 100}}, qs});
-  CHECK(r[0].message.find("no dump for image img7") != std::string::npos);
+  // A query without a dump stops the run (an error naming the manifest and the query).
+  const std::vector<phrase_query> other{{"x", "another caption", 0, 1, 2}};
+  CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, other}),
+                    Catch::Contains("manifest.txt: no dump for the query image img1 sentence ? "
+                                    "phrase 2 (caption \"another caption\")"));
+  CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img7", {}, {200, 100}}, qs}),
+                    Catch::Contains("image img7 sentence ? phrase 0") &&
+                        Catch::Contains("the manifest has no dump of this image"));
+  // A dump of the Grounding DINO form of the caption ("A Red car ." -> "a red car .") replays
+  // with the query's spans.
+  const std::string upper = "A Red car .";
+  const std::vector<phrase_query> qu{{"A Red", upper, 0, 5, 0}, {"car", upper, 6, 9, 1}};
+  const auto ru = g.ground(grounding_request{image_ref{"img4", {}, {200, 100}}, qu});
+  const auto rl = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qs});
+  REQUIRE(ru[0].status == query_status::ok);
+  CHECK(ru[0].boxes == rl[0].boxes);
+  CHECK(ru[1].boxes == rl[1].boxes);
   // A missing dump file is a set-up error naming manifest and line.
   CHECK_THROWS_WITH(npy_detector_grounder(fx("missing_manifest.txt"), mdetr_postprocess()),
                     Catch::Contains("missing_manifest.txt:3: dump file") &&
@@ -232,4 +246,93 @@ TEST_CASE("npy-detector: replays dumps through any preset", "[interop][npy-detec
                     Catch::Contains("none.txt: cannot open the manifest"));
   CHECK_THROWS_WITH(load_detector_dump(fx("gone.npz")),
                     Catch::Contains("gone.npz: dump file does not exist"));
+}
+
+TEST_CASE("npy-detector: keyed dumps match by query key, cross-checked by caption",
+          "[interop][npy-detector]") {
+  npy_detector_grounder g(fx("manifest_v2.txt"), grounding_dino_postprocess());
+  CHECK(g.keyed());
+  npy_detector_grounder ref(fx("manifest.txt"), grounding_dino_postprocess());
+  const std::string cap = "a red car", src = "A Red car";
+  const std::vector<phrase_query> qs{{"a red", cap, 0, 5, 0}, {"car", cap, 6, 9, 1}};
+  const auto want = ref.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qs});
+  // Key (img1, 2): the dump's own phrase spans in "a red car." are used.
+  const std::vector<phrase_query> qk{{"A Red", src, 0, 5, 0, 2}, {"car", src, 6, 9, 1, 2}};
+  auto r = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qk});
+  REQUIRE(r[0].status == query_status::ok);
+  CHECK(r[0].boxes == want[0].boxes);
+  CHECK(r[1].boxes == want[1].boxes);
+  // Unknown sentence index: matched by the dump's source caption.
+  const std::vector<phrase_query> qn{{"car", src, 6, 9, 1}};
+  r = g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qn});
+  CHECK(r[0].boxes == want[1].boxes);
+  // The right key with another caption: the cross-check stops the run, naming the dump.
+  const std::vector<phrase_query> qc{{"a", "A blue car", 0, 1, 0, 2}};
+  CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qc}),
+                    Catch::Contains("manifest_v2.txt:2: dump '") &&
+                        Catch::Contains("gdino_keyed.npz' is keyed image img1 sentence 2, but "
+                                        "its caption \"A Red car\" is not the data set's "
+                                        "caption \"A blue car\""));
+  // Another sentence of the image, a phrase the dump has no span for.
+  const std::vector<phrase_query> qo{{"car", src, 6, 9, 1, 0}};
+  CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qo}),
+                    Catch::Contains("no dump for the query image img1 sentence 0 phrase 1"));
+  const std::vector<phrase_query> qp{{"car", src, 6, 9, 5, 2}};
+  CHECK_THROWS_WITH(g.ground(grounding_request{image_ref{"img1", {}, {200, 100}}, qp}),
+                    Catch::Contains("gdino_keyed.npz: no span for phrase 5 \"car\" of image img1"));
+
+  // Malformed version-2 manifests: errors name manifest:line.
+  const auto dir = std::filesystem::temp_directory_path() / "ge_npy_v2_manifests";
+  std::filesystem::create_directories(dir);
+  const auto manifest = [&](const std::string& name, const std::string& body) {
+    const std::string path = (dir / name).string();
+    std::ofstream(path) << "# groundeval npy-detector manifest 2\n" << body;
+    return path;
+  };
+  const std::string dump = fx("gdino_keyed.npz");
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(manifest("spaces.txt", "img1 2 " + dump + "\n"), mdetr_postprocess()),
+      Catch::Contains("spaces.txt:2: expected '<image id>TAB<sentence index>TAB"));
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(manifest("neg.txt", "img1\t-1\t" + dump + "\n"), mdetr_postprocess()),
+      Catch::Contains("neg.txt:2: expected"));
+  CHECK_THROWS_WITH(
+      npy_detector_grounder(
+          manifest("dup.txt", "img1\t2\t" + dump + "\n# c\nimg1\t2\t" + dump + "\n"),
+          mdetr_postprocess()),
+      Catch::Contains("dup.txt:4: a second dump for image img1 sentence 2 (one dump per key)"));
+
+  // check_queries: the data set has img1 with sentences 0 and 2 (evaluable).
+  const auto make = [](int index, std::string sentence, bool evaluable) {
+    sample s;
+    s.image_id = "img1", s.size = {200, 100}, s.sentence_index = index;
+    s.sentence = std::move(sentence);
+    phrase p;
+    p.text = "car", p.char_begin = 6, p.char_end = 9;
+    if (evaluable) p.boxes.push_back({0, 0, 10, 10});
+    s.phrases.push_back(p);
+    return s;
+  };
+  in_memory_dataset ok("d", {make(0, "A big car", true), make(2, src, true)});
+  CHECK_NOTHROW(g.check_queries(ok));
+  in_memory_dataset no_sentence("d", {make(0, "A big car", true), make(2, src, false)});
+  CHECK_THROWS_WITH(g.check_queries(no_sentence),
+                    Catch::Contains("manifest_v2.txt:2: dump '") &&
+                        Catch::Contains("gdino_keyed.npz' matches no query: the data set has no "
+                                        "evaluable sentence 2 of image img1"));
+  sample elsewhere = make(2, src, true);
+  elsewhere.image_id = "img5";
+  CHECK_THROWS_WITH(g.check_queries(in_memory_dataset("d", {elsewhere})),
+                    Catch::Contains("matches no query: image img1 is not in the data set"));
+  // Version 1 (by caption): the dumps of an image are checked when they are loaded.
+  npy_detector_grounder v1(fx("manifest.txt"), grounding_dino_postprocess());
+  sample s4 = make(0, "Not that caption", true);
+  s4.image_id = "img4";
+  v1.check_queries(in_memory_dataset("d", {s4}));
+  const std::vector<phrase_query> q4{{"car", "Not that caption", 6, 9, 0, 0}};
+  CHECK_THROWS_WITH(v1.ground(grounding_request{image_ref{"img4", {}, {200, 100}}, q4}),
+                    Catch::Contains("manifest.txt:5: dump '") &&
+                        Catch::Contains("gdino_lower.npz' matches no query: its caption "
+                                        "\"a red car .\" is none of the evaluable captions of "
+                                        "image img4"));
 }

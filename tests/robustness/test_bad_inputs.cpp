@@ -5,8 +5,7 @@
 // the name starts with the row id.
 #include "robust_util.hpp"
 
-#include "grounder_spec.hpp"
-
+#include <groundeval/cli/app.hpp>
 #include <groundeval/eval/run_dir.hpp>
 #include <groundeval/grounders/http/openai_grounder.hpp>
 #include <groundeval/grounders/interop/npy_detector.hpp>
@@ -53,7 +52,8 @@ std::string npy_header(const std::string& dict) {
 std::string spec_error(const std::string& spec) {
   return error_text([&] {
     const in_memory_dataset data;
-    (void)cli::make_grounder(cli::parse_grounder_spec(spec), data);
+    const auto kinds = cli::builtin_grounders();
+    (void)kinds.make(kinds.parse(spec), data);
   });
 }
 

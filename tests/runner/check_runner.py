@@ -185,6 +185,110 @@ def case_run_resume(b, w):
             fail("run %s: expected %r in:\n%s" % (" ".join(args), msg, p.stderr))
 
 
+def case_legacy_resume(b, w):
+    """Run directories written by groundeval 0.1.0 at 7ad5a89 (tests/runner/fixtures) resume with
+    this build and end as the old build's complete runs: same manifest identity, same records."""
+    root = os.path.join(w, "data")
+    write_dataset(root)
+    fixtures = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures",
+                            "legacy-7ad5a89")
+    # This build's version keys (part of a run's identity) from a fresh run.
+    fresh = os.path.join(w, "fresh")
+    ge(b, "run", "--dataset", "flickr30k:" + root, "--grounder", "whole-image", "--out", fresh,
+       "--limit", "1", "--quiet")
+    now = json.load(open(os.path.join(fresh, "manifest.json")))
+    for name, args in (("run_partial", ["--grounder", "random:3?boxes=4"]),
+                       ("run_shard", ["--grounder", "center:0.6", "--shard", "1/2"])):
+        d = os.path.join(w, name)
+        shutil.copytree(os.path.join(fixtures, name), d)
+        mp = os.path.join(d, "manifest.json")
+        m = json.load(open(mp))
+        m["dataset"] = m["dataset"].replace("@DATA@", root)
+        for k in ("groundeval_version", "groundeval_git"):
+            m[k] = now[k]
+        json.dump(m, open(mp, "w"), indent=2)
+        before = len(records(os.path.join(d, "predictions.jsonl")))
+        p = ge(b, "run", "--dataset", "flickr30k:" + root, *args, "--out", d)
+        if "%d queries already recorded" % before not in p.stderr:
+            fail("%s did not resume (%d records):\n%s%s" % (name, before, p.stdout, p.stderr))
+        n = same_records(os.path.join(fixtures, name + ".expected.jsonl"),
+                         os.path.join(d, "predictions.jsonl"))
+        if n <= before:
+            fail("%s: nothing was added on resume" % name)
+        m2 = json.load(open(mp))
+        if m2["status"] != "complete" or m2["config_hash"] != m["config_hash"]:
+            fail("%s manifest after resume: %s" % (name, m2))
+
+
+def case_plugin(b, w):
+    """examples/06_plugin_cli: a user's grounder kind ("corner") in its own program gets the
+    whole CLI: run -> kill -9 mid-run -> resume -> report; a config file; shards, merge and
+    evaluate. `b` is that program, not build/bin/groundeval."""
+    import signal
+    import time
+    root = os.path.join(w, "data")
+    write_dataset(root, images=10)
+    spec = "flickr30k:" + root
+    p = ge(b, "run", "--help")
+    if "corner[:FRACTION]" not in p.stdout or "whole-image" not in p.stdout:
+        fail("run --help does not list the plugin kind next to the built-in ones:\n" + p.stdout)
+    out = os.path.join(w, "run")
+    pp = os.path.join(out, "predictions.jsonl")
+    args = [b, "run", "--dataset", spec, "--grounder", "corner:0.5?delay_ms=40", "--out", out]
+    proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        if os.path.exists(pp) and open(pp).read().count("\n") >= 6:
+            break
+        time.sleep(0.02)
+    proc.send_signal(signal.SIGKILL)  # a crash, not a clean stop
+    proc.communicate(timeout=30)
+    n_killed = open(pp).read().count("\n")
+    if json.load(open(os.path.join(out, "manifest.json")))["status"] != "running":
+        fail("a killed run's manifest does not say running")
+    p = ge(b, *args[1:])
+    if "already recorded" not in p.stderr:
+        fail("the killed run did not resume:\n" + p.stdout + p.stderr)
+    got = records(pp)
+    full = os.path.join(w, "full")
+    ge(b, "run", "--dataset", spec, "--grounder", "corner:0.5?delay_ms=40", "--out", full,
+       "--quiet")
+    same_records(os.path.join(full, "predictions.jsonl"), pp)
+    if not 0 < n_killed < len(got):
+        fail("the kill came at %d of %d records: no resume was tested" % (n_killed, len(got)))
+    m = json.load(open(os.path.join(out, "manifest.json")))
+    if m["status"] != "complete" or m["grounder"] != "corner fraction=0.500000" or \
+            m["latency"] != "measured":
+        fail("plugin run manifest: %s" % m)
+    rep = os.path.join(w, "report")
+    ge(b, "report", out, "--out", rep, "--quiet")
+    j = json.load(open(os.path.join(rep, "report.json")))
+    if j["runs"][0]["grounder"] != "corner:0.5?delay_ms=40" or j["runs"][0]["phrases"] != len(got):
+        fail("report of the plugin run: %s" % j["runs"][0])
+    # A config file naming the plugin kind, shards of it, merged, evaluated like the whole run.
+    conf = os.path.join(w, "corner.conf")
+    with open(conf, "w") as f:
+        f.write("grounder = corner\nfraction = 0.5\ndelay_ms = 40\n")
+    shards = []
+    for i in range(2):
+        d = os.path.join(w, "s%d" % i)
+        ge(b, "run", "--dataset", spec, "--grounder", "@" + conf, "--out", d, "--shard",
+           "%d/2" % i, "--quiet")
+        shards.append(d)
+    merged = os.path.join(w, "merged")
+    ge(b, "merge", *shards, "--out=" + merged)
+    same_records(pp, os.path.join(merged, "predictions.jsonl"))
+    ja, jb = os.path.join(w, "a.json"), os.path.join(w, "b.json")
+    for src, dst in ((pp, ja), (os.path.join(merged, "predictions.jsonl"), jb)):
+        ge(b, "evaluate", "--dataset=" + spec, "--predictions", src, "--json", dst, "--quiet")
+    if json.load(open(ja))["recall_at"] != json.load(open(jb))["recall_at"]:
+        fail("the merged shards evaluate differently from the whole run")
+    p = ge(b, "run", "--dataset", spec, "--grounder", "corner:0.5?delay=1", "--out",
+           os.path.join(w, "bad"), expect=1)
+    if "unknown key 'delay' for corner (valid keys: delay_ms)" not in p.stderr:
+        fail("plugin key checking: " + p.stderr)
+
+
 def case_shard_merge(b, w):
     spec = "flickr30k:" + os.path.join(w, "data")
     write_dataset(os.path.join(w, "data"), images=14)
@@ -577,7 +681,7 @@ def main():
     w = os.path.join(work, case)
     shutil.rmtree(w, ignore_errors=True)
     os.makedirs(w)
-    {"run_resume": case_run_resume, "shard_merge": case_shard_merge,
+    {"run_resume": case_run_resume, "legacy_resume": case_legacy_resume, "plugin": case_plugin, "shard_merge": case_shard_merge,
      "unknown_key": case_unknown_key, "config": case_config,
      "replay_oracle": case_replay_oracle, "sigint": case_sigint,
      "screenshot": case_screenshot, "report": case_report, "demo": case_demo}[case](binary, w)

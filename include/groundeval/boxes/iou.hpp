@@ -22,6 +22,8 @@
 
 #include <groundeval/boxes/convert.hpp>
 
+#include <cmath>
+
 namespace groundeval {
 
 /// Intersection area with the defined rule above (never negative, never NaN).
@@ -50,6 +52,92 @@ GROUNDEVAL_HD constexpr T iou_with_areas(const box_xyxy<T>& a, T area_a, const b
 template <class T>
 GROUNDEVAL_HD constexpr T iou(const box_xyxy<T>& a, const box_xyxy<T>& b) noexcept {
   return iou_with_areas(a, area(a), b, area(b));
+}
+
+// ---- the kernels' form of iou_with_areas -----------------------------------------------------
+//
+// iou_prepared(prepare_for_iou(a), prepare_for_iou(b)) == iou(a, b) bit for bit, for every pair
+// of boxes (NaN, +-Inf, -0, subnormal and huge coordinates included), in about 12 floating-point
+// instructions on a GPU instead of about 20 plus a division slow path. Why it is the same value:
+//  1. iou_with_areas gives +0 whenever area(a) or area(b) is 0 (zero-size, inverted or NaN
+//     sides) or +Inf (overflow): min(..., 0) makes the intersection +0, or the union is Inf or
+//     NaN. prepare_for_iou replaces every such box by the far-away "empty" box
+//     (M, M, -M, -M), M = 2^64, with area 1, whose intersection with any box is <= 0.
+//  2. Any other box has finite coordinates and a finite positive area. For two such boxes the
+//     rounded sides satisfy iw <= width(a) and iw <= width(b) (rounding is monotone), likewise ih,
+//     so iw * ih <= min(area(a), area(b)): the two min() with the areas in iou_with_areas never
+//     change the intersection, and the union is > 0.
+//  3. IEEE minNum / maxNum (FMNMX on the GPU) differ from detail::min2 / max2 only for NaN
+//     operands (none left after 1) and for the sign of a zero, which only reaches the result
+//     through `inter > 0`, false for either zero.
+//  4. max(iw, 0) * ih is > 0 exactly when both sides are, and then equals the clamped product;
+//     the division runs with numerator 1 when the result is 0, so a zero intersection (most pairs
+//     of a large matrix) never takes the division's slow path. The division is IEEE (`/`).
+// tests/boxes/test_iou_prepared.cpp checks the identity on millions of pairs, edge cases
+// included; the CUDA tests check the kernels against the CPU drivers.
+
+/// A box and its area, in the form iou_prepared() takes.
+template <class T>
+struct prepared_box {
+  box_xyxy<T> box;
+  T area;
+};
+
+/// The box and its area, or the empty box (M, M, -M, -M) with area 1 when area(b) is 0 or +Inf
+/// (such a box has IoU +0 with every box).
+template <class T>
+GROUNDEVAL_HD constexpr prepared_box<T> prepare_for_iou(const box_xyxy<T>& b) noexcept {
+  const T a = area(b);
+  const T m = T(18446744073709551616.0);         // 2^64: far from any finite box, no overflow
+  if (a > T(0) && a - a == T(0)) return {b, a};  // finite and positive
+  return {{m, m, -m, -m}, T(1)};
+}
+
+namespace detail {
+/// IEEE minNum / maxNum (fminf / fmaxf on the device: one FMNMX instruction).
+template <class T>
+GROUNDEVAL_HD T fmin_num(T a, T b) noexcept {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4)
+    return ::fminf(a, b);
+  else
+    return ::fmin(a, b);
+#else
+  return std::fmin(a, b);
+#endif
+}
+template <class T>
+GROUNDEVAL_HD T fmax_num(T a, T b) noexcept {
+#if defined(__CUDA_ARCH__)
+  if constexpr (sizeof(T) == 4)
+    return ::fmaxf(a, b);
+  else
+    return ::fmax(a, b);
+#else
+  return std::fmax(a, b);
+#endif
+}
+}  // namespace detail
+
+/// iou(a, b) for boxes from prepare_for_iou (the same bits; see above).
+template <class T>
+GROUNDEVAL_HD T iou_prepared(const prepared_box<T>& a, const prepared_box<T>& b) noexcept {
+  const T iw = detail::fmin_num(a.box.x2, b.box.x2) - detail::fmax_num(a.box.x1, b.box.x1);
+  const T ih = detail::fmin_num(a.box.y2, b.box.y2) - detail::fmax_num(a.box.y1, b.box.y1);
+  const T inter = detail::fmax_num(iw, T(0)) * ih;
+  const T uni = a.area + b.area - inter;
+  const bool hit = inter > T(0);
+  T num = hit ? inter : T(1);
+#if defined(__CUDA_ARCH__)
+  // Opaque to the optimizer, which would otherwise divide `inter` itself (the quotient is unused
+  // when !hit) and send every zero intersection through the division's slow path.
+  if constexpr (sizeof(T) == 4)
+    asm("" : "+f"(num));
+  else
+    asm("" : "+d"(num));
+#endif
+  const T q = num / uni;
+  return hit ? q : T(0);
 }
 
 /// Generalized IoU (Rezatofighi et al. 2019): iou - (C - union) / C, C = enclosing-box area.

@@ -8,9 +8,21 @@
 //       network error after retries, ...) is recorded in query_result::status, never thrown;
 //       throw only for set-up errors (bad configuration) that make every query fail.
 //   std::as_const(g).name() -> string-like, a short identifier for tables and manifests.
-// Optional, additive capabilities (algorithms test them with `if constexpr`):
+// Optional, additive capabilities (the runner, run/runner.hpp, tests them with `if constexpr`;
+// a grounder has none, some or all of them):
 //   DescribedGrounder   std::as_const(g).describe() -> std::string: full configuration (for the
 //                       run manifest and the prediction cache key); must not contain secrets.
+//   BatchGrounder       g.ground_many(std::span<const grounding_request>) -> one result vector
+//                       per request: answers a whole batch at once (its own parallelism).
+//   BatchSizeGrounder   std::as_const(g).batch_size() -> std::size_t: requests to hand over at
+//   once. AsyncGrounder       g.ground_async(const grounding_request&) -> std::future<results>: the
+//                       runner starts a whole batch, then waits for each answer.
+//   ConcurrentGrounder  std::as_const(g).max_concurrency() -> std::size_t: ground() may be called
+//                       from that many threads at once (the runner's `concurrency` option).
+//   LatencyGrounder     std::as_const(g).measures_latency() -> bool: whether its time per query
+//                       measures a model (false for baselines and replays; default true).
+//   ServerGrounder      std::as_const(g).server_model() -> std::string: the model a server said it
+//                       runs (recorded in the run manifest).
 #pragma once
 
 #include <groundeval/boxes/box.hpp>
@@ -18,6 +30,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <future>
 #include <span>
 #include <string>
 #include <string_view>
@@ -32,7 +45,9 @@ struct phrase_query {
   std::string_view sentence;   ///< the whole caption the phrase comes from
   std::size_t char_begin = 0;  ///< span of the phrase in `sentence`, [begin, end)
   std::size_t char_end = 0;
-  std::size_t phrase_index = 0;  ///< index of the phrase among the sentence's phrases
+  std::size_t phrase_index = 0;   ///< index of the phrase among the sentence's phrases
+  long long sentence_index = -1;  ///< the sentence's 0-based index in its image (the query key
+                                  ///< is image id, sentence index, phrase index); -1: unknown
 };
 
 /// The image a request is about.
@@ -42,10 +57,14 @@ struct image_ref {
   image_size size;        ///< original image size in pixels
 };
 
-/// A batch of phrase queries on one image.
+/// A batch of phrase queries on one image (all from one sentence when the runner asks).
 struct grounding_request {
   image_ref image;
   std::span<const phrase_query> queries;
+  /// The sentence's index among its image's sentences (the data set's sentence_index; with
+  /// image.id and each query's phrase_index it names the query as a run records it); -1 when
+  /// the request is not about one sentence of a data set.
+  long long sentence_index = -1;
 };
 
 /// Outcome of one query. `ok` means at least one box was produced.
@@ -96,6 +115,36 @@ concept Grounder = requires(G& g, const grounding_request& r) {
 template <class G>
 concept DescribedGrounder = Grounder<G> && requires(const G& g) {
   { g.describe() } -> std::convertible_to<std::string>;
+};
+
+template <class G>
+concept BatchGrounder = Grounder<G> && requires(G& g, std::span<const grounding_request> rs) {
+  { g.ground_many(rs) } -> std::same_as<std::vector<std::vector<query_result>>>;
+};
+
+template <class G>
+concept BatchSizeGrounder = Grounder<G> && requires(const G& g) {
+  { g.batch_size() } -> std::convertible_to<std::size_t>;
+};
+
+template <class G>
+concept AsyncGrounder = Grounder<G> && requires(G& g, const grounding_request& r) {
+  { g.ground_async(r) } -> std::same_as<std::future<std::vector<query_result>>>;
+};
+
+template <class G>
+concept ConcurrentGrounder = Grounder<G> && requires(const G& g) {
+  { g.max_concurrency() } -> std::convertible_to<std::size_t>;
+};
+
+template <class G>
+concept LatencyGrounder = Grounder<G> && requires(const G& g) {
+  { g.measures_latency() } -> std::convertible_to<bool>;
+};
+
+template <class G>
+concept ServerGrounder = Grounder<G> && requires(const G& g) {
+  { g.server_model() } -> std::convertible_to<std::string>;
 };
 
 }  // namespace groundeval

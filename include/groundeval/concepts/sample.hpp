@@ -11,7 +11,9 @@
 //   char_begin, char_end   the phrase's character span [begin, end) in the sample's sentence
 // A model of `Sample` provides, as data members:
 //   image_id (string-like), size (image_size), sentence_index (integral, 0-based), sentence
-//   (string-like), phrases (a range of Phrase).
+//   (string-like), phrases (a forward range of Phrase, read more than once).
+// Members may be any types convertible as stated: the evaluator views boxes stored contiguously
+// as box_xyxy<double> and types stored contiguously as std::string in place, and copies others.
 // groundeval::phrase and groundeval::sample (datasets/in_memory.hpp) are the library's models.
 #pragma once
 
@@ -51,7 +53,7 @@ concept Sample = requires(const S& s) {
   { s.size } -> std::convertible_to<image_size>;
   { s.sentence_index } -> std::convertible_to<long long>;
   { s.sentence } -> std::convertible_to<std::string_view>;
-  requires std::ranges::range<const std::remove_cvref_t<decltype(s.phrases)>>;
+  requires std::ranges::forward_range<const std::remove_cvref_t<decltype(s.phrases)>>;
   requires Phrase<std::ranges::range_value_t<const std::remove_cvref_t<decltype(s.phrases)>>>;
 };
 

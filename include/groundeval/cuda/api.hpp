@@ -25,7 +25,7 @@
 namespace groundeval::cuda {
 
 /// Result of a call: 0 is success, anything else a cudaError_t value.
-struct status {
+struct [[nodiscard]] status {
   int code = 0;
   bool ok() const noexcept { return code == 0; }
 };
@@ -78,7 +78,9 @@ status paired_giou(const box_xyxy<float>* a, const box_xyxy<float>* b, std::size
                    void* stream) noexcept;
 
 /// For each a[i]: the max IoU over b and the smallest j reaching it (-1 and 0 when m == 0).
-/// O(n + m) memory: the n x m matrix is never built.
+/// O(n + m) memory: the n x m matrix is never built. When the rows are too few to fill the
+/// device, each row's columns are split over several warps that meet by atomicMax on 64-bit
+/// (IoU, index) keys kept in argmax_out (so m < 2^32 - 256; larger m is cudaErrorInvalidValue).
 status max_iou_per_row(const box_xyxy<float>* a, std::size_t n, const box_xyxy<float>* b,
                        std::size_t m, float* max_out, std::int64_t* argmax_out,
                        void* stream) noexcept;

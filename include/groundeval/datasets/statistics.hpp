@@ -7,6 +7,7 @@
 #include <groundeval/detail/json_text.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <map>
 #include <string>
@@ -160,37 +161,29 @@ inline std::vector<std::pair<std::string_view, std::size_t>> statistics_fields(
           {"nobox_phrases", s.nobox_phrases}};
 }
 
-/// A JSON object with every count as an integer, `phrases_by_type`,
-/// `evaluable_phrases_by_type` and `missing_chain_examples`.
+/// Writes every count as an integer member, `phrases_by_type`, `evaluable_phrases_by_type` and
+/// `missing_chain_examples` into the object `w` is writing.
+inline void write_json_members(detail::json_writer& w, const dataset_statistics& s) {
+  for (const auto& [k, v] : statistics_fields(s)) w.value(k, static_cast<std::uint64_t>(v));
+  for (const auto& [key, m] :
+       {std::pair{"phrases_by_type", &s.phrases_by_type},
+        std::pair{"evaluable_phrases_by_type", &s.evaluable_phrases_by_type}}) {
+    w.begin_object(key, true);
+    for (const auto& [t, n] : *m) w.value(t, static_cast<std::uint64_t>(n));
+    w.end_object();
+  }
+  w.begin_array("missing_chain_examples", true);
+  for (const auto& e : s.missing_chain_examples) w.value({}, e);
+  w.end_array();
+}
+
+/// The statistics as one JSON object (write_json_members).
 inline std::string to_json(const dataset_statistics& s) {
-  std::string out = "{\n";
-  for (const auto& [k, v] : statistics_fields(s)) {
-    out += "  ";
-    detail::json_quote(out, k);
-    out += ": " + std::to_string(v) + ",\n";
-  }
-  auto map_out = [&](std::string_view key, const std::map<std::string, std::size_t>& m) {
-    out += "  ";
-    detail::json_quote(out, key);
-    out += ": {";
-    bool first = true;
-    for (const auto& [t, n] : m) {
-      out += first ? "" : ", ";
-      first = false;
-      detail::json_quote(out, t);
-      out += ": " + std::to_string(n);
-    }
-    out += "},\n";
-  };
-  map_out("phrases_by_type", s.phrases_by_type);
-  map_out("evaluable_phrases_by_type", s.evaluable_phrases_by_type);
-  out += "  \"missing_chain_examples\": [";
-  for (std::size_t i = 0; i < s.missing_chain_examples.size(); ++i) {
-    out += i ? ", " : "";
-    detail::json_quote(out, s.missing_chain_examples[i]);
-  }
-  out += "]\n}\n";
-  return out;
+  detail::json_writer w;
+  w.begin_object();
+  write_json_members(w, s);
+  w.end_object();
+  return std::move(w.out) + "\n";
 }
 
 /// A human-readable table of the counts.

@@ -61,6 +61,23 @@ inline std::size_t first_invalid_utf8(std::string_view s) noexcept {
   return std::string_view::npos;
 }
 
+/// `s` with each byte that is not part of well-formed UTF-8 replaced by U+FFFD (so text from a
+/// model can always be written as JSON).
+inline std::string replace_invalid_utf8(std::string_view s) {
+  std::string out;
+  out.reserve(s.size());
+  for (;;) {
+    const std::size_t bad = first_invalid_utf8(s);
+    if (bad == std::string_view::npos) {
+      out.append(s);
+      return out;
+    }
+    out.append(s.substr(0, bad));
+    out.append("\xEF\xBF\xBD");
+    s.remove_prefix(bad + 1);
+  }
+}
+
 /// "not UTF-8 (byte 0xE9 at column 23); save the file as UTF-8" for the first bad byte of
 /// `line`, or empty when the line is valid UTF-8.
 inline std::string utf8_line_problem(std::string_view line) {

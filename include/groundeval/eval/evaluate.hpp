@@ -9,18 +9,21 @@
 #include <groundeval/error.hpp>
 #include <groundeval/eval/predictions.hpp>
 #include <groundeval/metrics/answers.hpp>
+#include <groundeval/metrics/any_metric.hpp>
 #include <groundeval/metrics/localization.hpp>
 #include <groundeval/metrics/paired.hpp>
 #include <groundeval/metrics/recall.hpp>
 
 #include <algorithm>
 #include <charconv>
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
 #include <ranges>
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -41,9 +44,17 @@ struct evaluation_options {
   /// How many example messages to keep in evaluation_warnings::examples.
   std::size_t max_examples = 20;
   /// Threads for the per-phrase IoU work (0: hardware concurrency; small inputs stay serial).
-  /// Results do not depend on it: phrases are measured independently and added in order.
+  /// Results do not depend on it: phrases are measured independently, the built-in metrics are
+  /// added in data-set order in blocks of eval_block_phrases merged in order.
   unsigned threads = 0;
+  /// Extra metrics (any model of Metric) computed on the same phrases; their results are in
+  /// evaluation_result::metrics and in the JSON report under "metrics", by name.
+  std::vector<any_metric> metrics;
 };
+
+/// Evaluated phrases per block: each block of consecutive phrases (data-set order) is added to
+/// its own copy of every metric, and the blocks are merged in order.
+inline constexpr std::size_t eval_block_phrases = 4096;
 
 /// Everything the reference ignores or dies on, counted.
 struct evaluation_warnings {
@@ -98,6 +109,7 @@ struct evaluation_result {
   evaluation_warnings warnings;
   std::vector<phrase_outcome> outcomes;
   std::vector<std::string> image_ids;  ///< dense image index -> id
+  std::vector<any_metric> metrics;     ///< the options' extra metrics, after evaluation
 };
 
 // ---- implementation -------------------------------------------------------------------------
@@ -109,13 +121,45 @@ struct eval_slot {
   std::size_t count = 0;
   query_status status = query_status::ok;
   double latency_s = -1.0;
+  const query_result* answer = nullptr;  ///< the record's whole answer, until measured
   outcome_source source = outcome_source::missing;
   bool filled = false;  ///< a per-phrase record was matched to this slot
-  // What measure_pending() computed from the boxes.
+  // What measure_pending() computed from the boxes (the built-in metrics' measurements).
   phrase_hits hits;
   localization_metric::top1_measure top1;
-  std::size_t non_finite = 0;
+  answer_metric::measurement answers;
+
+  phrase_prediction prediction() const {
+    return {std::span<const scored_box>(boxes, count), status, latency_s,
+            source == outcome_source::given, answer};
+  }
 };
+
+/// The built-in metrics, added and merged together.
+struct builtin_metrics {
+  recall_at_k recall;
+  localization_metric localization;
+  answer_metric answers;
+  latency_metric latency;
+
+  void add_measured(const eval_slot& sl, const phrase_truth& t) {
+    recall.add_measured(sl.hits, t);
+    localization.add_measured(sl.top1, t);
+    answers.add_measured(sl.answers, t);
+    latency.add_measured(sl.source == outcome_source::given ? sl.latency_s : -1.0, t);
+  }
+  void merge(const builtin_metrics& o) {
+    recall.merge(o.recall);
+    localization.merge(o.localization);
+    answers.merge(o.answers);
+    latency.merge(o.latency);
+  }
+};
+
+/// Whether a data set's phrase member `R` can be viewed as a span of `T` without copying.
+template <class R, class T>
+inline constexpr bool viewable_as_span = std::ranges::contiguous_range<const R>&&
+    std::same_as<std::remove_cv_t<std::ranges::range_value_t<const R>>, T>;
 
 /// A string -> index map for the matching step: keys in one arena, entries sorted by FNV-1a
 /// hash, looked up by binary search plus a string comparison. Duplicate keys: the first added
@@ -185,10 +229,18 @@ inline void note(evaluation_warnings& w, std::size_t max_examples, std::string m
 /// Where the reference crashes or is silent the evaluator is explicit: an empty candidate list is
 /// a miss (counted), missing predictions are an error unless count_missing_as_miss is set.
 ///
-/// The data set's phrases must expose `types` and `boxes` as contiguous ranges of std::string
-/// and box_xyxy<double> (groundeval::phrase does); the data set must outlive the evaluator.
-/// Throws groundeval::error for missing or malformed predictions unless the options say to
-/// count them. The result does not depend on how often measure_pending() is called.
+/// Metrics: the built-in ones (Recall@k, localization, answers, latency) are MeasuredMetrics:
+/// each phrase is measured when its answer is read and the measurements are added in data-set
+/// order, in blocks of eval_block_phrases merged in order, so the result depends neither on the
+/// thread count, nor on the order of the predictions, nor on how often measure_pending() is
+/// called. The extra metrics of the options see each phrase when its answer is read (in the
+/// order of the predictions, in parallel) in a copy per block of the data set; the blocks are
+/// merged in data-set order at the end, and phrases without an answer are added then.
+///
+/// Any Dataset works: ground truth that is not stored as contiguous std::string types and
+/// box_xyxy<double> boxes is copied once at construction. The data set must outlive the
+/// evaluator. Throws groundeval::error for missing or malformed predictions unless the options
+/// say to count them.
 template <Dataset D>
 class evaluator {
  public:
@@ -196,12 +248,17 @@ class evaluator {
   explicit evaluator(const D& data, const evaluation_options& opt = {}, std::string source = {})
       : m_opt(opt),
         m_source(std::move(source)),
-        m_recall(recall_options{opt.ks, opt.iou_threshold, opt.protocol}) {
+        m_builtin{recall_at_k(recall_options{opt.ks, opt.iou_threshold, opt.protocol}),
+                  localization_metric(opt.protocol),
+                  {},
+                  {}} {
     m_samples.reserve(std::ranges::size(data));
     for (const auto& s : data) m_samples.push_back(&s);
     m_slot_offset.assign(m_samples.size() + 1, 0);
-    m_slot_phrase.reserve(m_samples.size() * 4);
-    m_slot_truth.reserve(m_samples.size() * 4);
+    m_phrase_count.assign(m_samples.size(), 0);
+    // Copied ground truth (when the data set's types / boxes cannot be viewed in place): offsets
+    // into the stores first, spans once the stores stop growing.
+    std::vector<std::pair<std::size_t, std::size_t>> type_at, box_at;
     for (std::size_t si = 0; si < m_samples.size(); ++si) {
       const auto& s = *m_samples[si];
       m_key_to_sample.add_sample_key(std::string_view(s.image_id),
@@ -211,16 +268,39 @@ class evaluator {
       for (const auto& p : s.phrases) {
         if (is_evaluable(p)) {
           m_slot_phrase.push_back(pi);
-          m_slot_truth.push_back({std::span<const box_xyxy<double>>(p.boxes),
-                                  std::span<const std::string>(p.types), s.size});
+          m_slot_chain.emplace_back(p.chain_id);
+          phrase_truth t{{}, {}, s.size};
+          if constexpr (detail::viewable_as_span<decltype(p.types), std::string>) {
+            t.types = std::span<const std::string>(p.types);
+          } else {
+            type_at.emplace_back(m_type_store.size(), 0);
+            for (const auto& ty : p.types) m_type_store.emplace_back(std::string_view(ty));
+            type_at.back().second = m_type_store.size() - type_at.back().first;
+          }
+          if constexpr (detail::viewable_as_span<decltype(p.boxes), box_xyxy<double>>) {
+            t.boxes = std::span<const box_xyxy<double>>(p.boxes);
+          } else {
+            box_at.emplace_back(m_box_store.size(), 0);
+            for (const auto& b : p.boxes) m_box_store.push_back(b);
+            box_at.back().second = m_box_store.size() - box_at.back().first;
+          }
+          m_slot_truth.push_back(t);
         }
         ++pi;
       }
+      m_phrase_count[si] = pi;
       m_slot_offset[si + 1] = m_slot_phrase.size();
     }
+    for (std::size_t k = 0; k < type_at.size(); ++k)
+      m_slot_truth[k].types =
+          std::span<const std::string>(m_type_store.data() + type_at[k].first, type_at[k].second);
+    for (std::size_t k = 0; k < box_at.size(); ++k)
+      m_slot_truth[k].boxes =
+          std::span<const box_xyxy<double>>(m_box_store.data() + box_at[k].first, box_at[k].second);
     m_key_to_sample.build();
     m_slots.resize(m_slot_phrase.size());
     m_seen.assign(m_samples.size(), 0);
+    m_user_blocks.resize((m_slots.size() + eval_block_phrases - 1) / eval_block_phrases);
   }
 
   /// Matches one sentence in MDETR's layout; its boxes must live until measure_pending().
@@ -274,10 +354,10 @@ class evaluator {
     }
     for (std::size_t e = 0; e < need; ++e)
       give(m_slot_offset[si] + e, sp.boxes[e].data(), sp.boxes[e].size(),
-           sp.boxes[e].empty() ? query_status::empty : query_status::ok, -1.0);
+           sp.boxes[e].empty() ? query_status::empty : query_status::ok, -1.0, nullptr);
   }
 
-  /// Matches one phrase record (JSON Lines layout); its boxes must live until measure_pending().
+  /// Matches one phrase record (JSON Lines layout); it must live until measure_pending().
   void add(const phrase_prediction_record& r) {
     layout(true);
     auto& warn = m_warn;
@@ -300,8 +380,7 @@ class evaluator {
       return;
     }
     const std::uint32_t si = *it;
-    const auto& s = *m_samples[si];
-    if (r.phrase_index >= std::ranges::size(s.phrases)) {
+    if (r.phrase_index >= m_phrase_count[si]) {
       ++warn.unknown_phrases;
       detail::note(warn, max_ex,
                    where_fn() + ": image " + r.image_id + " sentence " +
@@ -309,17 +388,16 @@ class evaluator {
                        std::to_string(r.phrase_index));
       return;
     }
-    const auto& ph = *(std::ranges::begin(s.phrases) + static_cast<std::ptrdiff_t>(r.phrase_index));
-    if (!is_evaluable(ph)) {
+    // Slot of this phrase: its rank among the sample's evaluable phrases.
+    std::size_t slot = m_slot_offset[si];
+    while (slot < m_slot_offset[si + 1] && m_slot_phrase[slot] != r.phrase_index) ++slot;
+    if (slot == m_slot_offset[si + 1]) {
       ++warn.non_evaluable_phrases;
       detail::note(warn, max_ex,
                    where_fn() + ": phrase " + std::to_string(r.phrase_index) +
                        " has no ground-truth box; ignored");
       return;
     }
-    // Slot of this phrase: its rank among the sample's evaluable phrases.
-    std::size_t slot = m_slot_offset[si];
-    while (m_slot_phrase[slot] != r.phrase_index) ++slot;
     auto& sl = m_slots[slot];
     if (sl.filled) {
       ++warn.duplicate_phrases;
@@ -330,63 +408,115 @@ class evaluator {
       return;
     }
     sl.filled = true;
-    if (!r.chain_id.empty() && std::string_view(ph.chain_id) != r.chain_id) {
+    if (!r.chain_id.empty() && m_slot_chain[slot] != r.chain_id) {
       const std::string msg = "chain id " + r.chain_id + " does not match the data set's " +
-                              std::string(std::string_view(ph.chain_id)) + " for image " +
-                              r.image_id + " sentence " + std::to_string(r.sentence_id) +
-                              " phrase " + std::to_string(r.phrase_index);
+                              std::string(m_slot_chain[slot]) + " for image " + r.image_id +
+                              " sentence " + std::to_string(r.sentence_id) + " phrase " +
+                              std::to_string(r.phrase_index);
       if (!m_opt.count_invalid_as_miss) throw error(error_kind::invalid, where_fn(), 0, msg);
       ++warn.invalid_phrases;
       detail::note(warn, max_ex, where_fn() + ": " + msg + " (counted as a miss)");
       sl.source = outcome_source::invalid;
       return;
     }
-    give(slot, r.result.boxes.data(), r.result.boxes.size(), r.result.status, r.result.latency_s);
+    give(slot, r.result.boxes.data(), r.result.boxes.size(), r.result.status, r.result.latency_s,
+         &r.result);
   }
 
   /// Number of phrases added and not measured yet.
   std::size_t pending() const noexcept { return m_pending.size(); }
 
   /// Measures every phrase added since the last call, in parallel (phrases are independent, so
-  /// the values do not depend on the thread count), and forgets their boxes.
+  /// the values do not depend on the thread count), shows them to the extra metrics, and forgets
+  /// their boxes.
   void measure_pending() {
     parallel_options popt;
     popt.threads = m_opt.threads;
     popt.min_work_per_thread = 1u << 16;
-    const k_plan& plan = m_recall.plan();
     detail::parallel_for(m_pending.size(), 16, popt, [&](std::size_t i0, std::size_t i1) {
       for (std::size_t i = i0; i < i1; ++i) {
         auto& sl = m_slots[m_pending[i]];
         const phrase_truth& truth = m_slot_truth[m_pending[i]];
-        const phrase_prediction pred{std::span<const scored_box>(sl.boxes, sl.count), sl.status,
-                                     sl.latency_s};
-        sl.hits = reference_phrase_hits(pred.boxes, truth.boxes, m_opt.protocol, plan,
-                                        m_opt.iou_threshold);
-        sl.top1 = localization_metric::measure(pred, truth, m_opt.protocol);
-        sl.non_finite = answer_metric::count_non_finite(pred.boxes);
-        sl.boxes = nullptr;
+        const phrase_prediction pred = sl.prediction();
+        sl.hits = m_builtin.recall.measure(pred, truth);
+        sl.top1 = m_builtin.localization.measure(pred, truth);
+        sl.answers = m_builtin.answers.measure(pred, truth);
       }
     });
+    if (!m_opt.metrics.empty()) {
+      // One thread per block of the data set: each block's copies see its phrases in turn.
+      std::sort(m_pending.begin(), m_pending.end());
+      std::vector<std::size_t> starts;  // positions in m_pending where a block begins
+      for (std::size_t i = 0; i < m_pending.size(); ++i)
+        if (i == 0 || m_pending[i] / eval_block_phrases != m_pending[i - 1] / eval_block_phrases) {
+          starts.push_back(i);
+          auto& block = m_user_blocks[m_pending[i] / eval_block_phrases];
+          if (block.empty()) block = m_opt.metrics;
+        }
+      starts.push_back(m_pending.size());
+      popt.min_work_per_thread = 1;
+      detail::parallel_for(starts.size() - 1, 1, popt, [&](std::size_t b0, std::size_t b1) {
+        for (std::size_t b = b0; b < b1; ++b) {
+          auto& block = m_user_blocks[m_pending[starts[b]] / eval_block_phrases];
+          for (std::size_t i = starts[b]; i < starts[b + 1]; ++i) {
+            const phrase_prediction pred = m_slots[m_pending[i]].prediction();
+            for (auto& m : block) m.add(pred, m_slot_truth[m_pending[i]]);
+          }
+        }
+      });
+    }
+    for (const std::size_t k : m_pending) {
+      m_slots[k].boxes = nullptr;
+      m_slots[k].answer = nullptr;
+    }
     m_pending.clear();
   }
 
-  /// Measures what is pending, checks for missing predictions and accumulates the metrics in
-  /// data set order. Call once.
+  /// Measures what is pending, checks for missing predictions, accumulates the metrics and
+  /// lists the outcomes in data set order. Call once.
   evaluation_result finish() {
     measure_pending();
-    const evaluation_options& opt = m_opt;
-    recall_at_k& recall = m_recall;
-    localization_metric loc(opt.protocol);
-    answer_metric answers;
-    latency_metric latency;
-
     evaluation_result res;
     res.predictions_source = m_source;
-    res.protocol = opt.protocol;
-    res.iou_threshold = opt.iou_threshold;
+    res.protocol = m_opt.protocol;
+    res.iou_threshold = m_opt.iou_threshold;
     res.warnings = std::move(m_warn);
-    auto& warn = res.warnings;
-    check_missing(warn);
+    check_missing(res.warnings);
+
+    // Phrases without an answer: their measurements, and their turn with the extra metrics.
+    for (std::size_t k = 0; k < m_slots.size(); ++k) {
+      auto& sl = m_slots[k];
+      if (sl.source == outcome_source::given) continue;
+      const phrase_prediction none{{}, query_status::error, -1.0, false, nullptr};
+      sl.hits = m_builtin.recall.measure(none, m_slot_truth[k]);
+      sl.top1 = m_builtin.localization.measure(none, m_slot_truth[k]);
+      sl.answers = m_builtin.answers.measure(none, m_slot_truth[k]);
+      if (!m_opt.metrics.empty()) {
+        auto& block = m_user_blocks[k / eval_block_phrases];
+        if (block.empty()) block = m_opt.metrics;
+        for (auto& m : block) m.add(none, m_slot_truth[k]);
+      }
+    }
+    // The built-in metrics: one copy per block of phrases, filled in parallel, merged in order.
+    std::vector<detail::builtin_metrics> blocks(m_user_blocks.size(), m_builtin);
+    parallel_options popt;
+    popt.threads = m_opt.threads;
+    popt.min_work_per_thread = 1;
+    detail::parallel_for(blocks.size(), 1, popt, [&](std::size_t b0, std::size_t b1) {
+      for (std::size_t b = b0; b < b1; ++b)
+        for (std::size_t k = b * eval_block_phrases;
+             k < std::min(m_slots.size(), (b + 1) * eval_block_phrases); ++k)
+          blocks[b].add_measured(m_slots[k], m_slot_truth[k]);
+    });
+    detail::builtin_metrics total = m_builtin;
+    for (const auto& b : blocks) total.merge(b);
+    res.recall = total.recall.result();
+    res.localization = total.localization.result();
+    res.answers = total.answers.result();
+    res.latency = total.latency.result();
+    res.metrics = m_opt.metrics;
+    for (const auto& block : m_user_blocks)
+      for (std::size_t i = 0; i < block.size(); ++i) res.metrics[i].merge(block[i]);
 
     res.outcomes.reserve(m_slots.size());
     // Dense image indices; samples of one image are usually adjacent, so only a change of image
@@ -410,36 +540,20 @@ class evaluator {
       }
       for (std::size_t k = m_slot_offset[si]; k < m_slot_offset[si + 1]; ++k) {
         const auto& sl = m_slots[k];
-        const phrase_truth& truth = m_slot_truth[k];
         phrase_outcome o;
         o.sample = static_cast<std::uint32_t>(si);
         o.phrase = m_slot_phrase[k];
         o.image = last_image_index;
         o.source = sl.source;
-        if (sl.source == outcome_source::given) {
-          const phrase_prediction pred{std::span<const scored_box>(), sl.status, sl.latency_s};
-          recall.add(sl.hits, truth.types);
-          loc.add(sl.top1);
-          o.hit_mask = sl.hits.mask;
-          o.has_nan = sl.hits.has_nan;
-          o.top1_iou = sl.top1.iou;
-          o.status = sl.status;
-          answers.add(sl.status, sl.count, sl.non_finite);
-          latency.update(pred, truth);
-        } else {
-          recall.add(phrase_hits{}, truth.types);
-          loc.add({0.0, false, classify_size(truth.boxes, truth.size)});
-          o.status = query_status::error;
-        }
+        o.hit_mask = sl.hits.mask;
+        o.has_nan = sl.hits.has_nan;
+        o.top1_iou = sl.top1.iou;
+        o.status = sl.source == outcome_source::given ? sl.status : query_status::error;
         res.outcomes.push_back(o);
       }
     }
     res.phrases = res.outcomes.size();
     res.images = res.image_ids.size();
-    res.recall = recall.result();
-    res.localization = loc.result();
-    res.answers = answers.result();
-    res.latency = latency.result();
     return res;
   }
 
@@ -456,12 +570,13 @@ class evaluator {
                   "a prediction set must hold either per-sentence or per-phrase entries, not both");
   }
   void give(std::size_t slot, const scored_box* boxes, std::size_t count, query_status status,
-            double latency_s) {
+            double latency_s, const query_result* answer) {
     auto& sl = m_slots[slot];
     sl.boxes = boxes;
     sl.count = count;
     sl.status = status;
     sl.latency_s = latency_s;
+    sl.answer = answer;
     sl.source = outcome_source::given;
     m_pending.push_back(slot);
   }
@@ -518,14 +633,19 @@ class evaluator {
 
   evaluation_options m_opt;
   std::string m_source;
-  recall_at_k m_recall;  // validates the options at construction; accumulates in finish()
+  detail::builtin_metrics m_builtin;  // empty prototypes (recall_at_k validates the options)
   std::vector<const sample_type*> m_samples;
   detail::key_index m_key_to_sample;  // "{image_id}_{sentence_index}" -> sample (first wins)
   detail::key_index m_image_set;
   bool m_image_set_built = false;
   std::vector<std::size_t> m_slot_offset;
-  std::vector<std::uint32_t> m_slot_phrase;  // phrase index within its sample, per slot
-  std::vector<phrase_truth> m_slot_truth;    // views into the data set, read once here
+  std::vector<std::uint32_t> m_phrase_count;           // phrases per sample
+  std::vector<std::uint32_t> m_slot_phrase;            // phrase index within its sample, per slot
+  std::vector<std::string_view> m_slot_chain;          // chain id per slot (into the data set)
+  std::vector<phrase_truth> m_slot_truth;              // views into the data set or the stores
+  std::vector<std::string> m_type_store;               // types copied from the data set, if any
+  std::vector<box_xyxy<double>> m_box_store;           // boxes copied from the data set, if any
+  std::vector<std::vector<any_metric>> m_user_blocks;  // extra metrics, one set per block
   std::vector<detail::eval_slot> m_slots;
   std::vector<std::size_t> m_pending;
   std::vector<char> m_seen;  // per sample: an MDETR-layout prediction was matched

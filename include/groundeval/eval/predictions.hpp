@@ -6,9 +6,14 @@
 #pragma once
 
 #include <groundeval/concepts/grounder.hpp>
+#include <groundeval/detail/json_scan.hpp>
+#include <groundeval/detail/json_text.hpp>
+#include <groundeval/detail/text_encoding.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace groundeval {
@@ -40,5 +45,84 @@ struct prediction_set {
   std::vector<sentence_prediction> sentences;     ///< MDETR layout
   std::vector<phrase_prediction_record> phrases;  ///< JSON Lines layout
 };
+
+/// One record as a line of the JSON Lines format (without the newline), members in the order of
+/// docs/metrics.md: image_id, sentence_id, phrase_index, chain_id, phrase, boxes, scores, status,
+/// message, raw_text, latency_s (null when not measured), config_hash, and geometry when there is
+/// one (embedded as JSON when it is a JSON value, else as a string). Invalid UTF-8 in the texts
+/// becomes U+FFFD; non-finite numbers become null.
+inline std::string format_jsonl_record(const phrase_prediction_record& r) {
+  std::string o;
+  o.reserve(256 + 48 * r.result.boxes.size() + r.result.raw_text.size());
+  auto key = [&](std::string_view k) {
+    o += o.empty() ? "{" : ",";
+    detail::json_quote(o, k);
+    o += ':';
+  };
+  auto text = [&](std::string_view k, std::string_view v) {
+    key(k);
+    if (detail::first_invalid_utf8(v) == std::string_view::npos)
+      detail::json_quote(o, v);
+    else
+      detail::json_quote(o, detail::replace_invalid_utf8(v));
+  };
+  text("image_id", r.image_id);
+  key("sentence_id");
+  detail::json_integer(o, r.sentence_id);
+  key("phrase_index");
+  detail::json_number(o, static_cast<std::uint64_t>(r.phrase_index));
+  text("chain_id", r.chain_id);
+  text("phrase", r.phrase);
+  key("boxes");
+  o += '[';
+  for (std::size_t i = 0; i < r.result.boxes.size(); ++i) {
+    const auto& b = r.result.boxes[i].box;
+    o += i ? ",[" : "[";
+    for (const double v : {b.x1, b.y1, b.x2, b.y2}) {
+      if (o.back() != '[') o += ',';
+      detail::json_number(o, v);
+    }
+    o += ']';
+  }
+  o += ']';
+  key("scores");
+  o += '[';
+  for (std::size_t i = 0; i < r.result.boxes.size(); ++i) {
+    if (i) o += ',';
+    detail::json_number(o, r.result.boxes[i].score);
+  }
+  o += ']';
+  text("status", to_string(r.result.status));
+  text("message", r.result.message);
+  text("raw_text", r.result.raw_text);
+  key("latency_s");
+  if (r.result.latency_s >= 0)
+    detail::json_number(o, r.result.latency_s);
+  else
+    o += "null";
+  text("config_hash", r.config_hash);
+  if (!r.result.geometry.empty()) {
+    if (detail::first_invalid_utf8(r.result.geometry) == std::string_view::npos &&
+        detail::is_json_value(r.result.geometry)) {
+      key("geometry");
+      bool in_string = false, escaped = false;  // copied without white space between tokens
+      for (const char c : r.result.geometry) {
+        if (in_string) {
+          in_string = escaped || c != '"';
+          escaped = !escaped && c == '\\';
+        } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+          continue;
+        } else {
+          in_string = c == '"';
+        }
+        o += c;
+      }
+    } else {
+      text("geometry", r.result.geometry);
+    }
+  }
+  o += '}';
+  return o;
+}
 
 }  // namespace groundeval

@@ -27,69 +27,13 @@ using report_meta = std::vector<std::pair<std::string, std::string>>;
 /// The readable table: one column per category ("all" first), rows R@k in percent and counts,
 /// followed by the other metrics and the warnings.
 inline std::string format_report_table(const evaluation_result& r, const report_meta& meta = {});
-/// The JSON report (see docs/metrics.md for the schema).
+/// The JSON report (see docs/metrics.md for the schema); the options' extra metrics are under
+/// "metrics", each by its name.
 inline std::string report_json(const evaluation_result& r, const report_meta& meta = {});
 
 // ---- implementation -------------------------------------------------------------------------
 
 namespace detail {
-
-/// Minimal streaming JSON object/array writer with indentation.
-class json_writer {
- public:
-  std::string out;
-  void begin_object(std::string_view key = {}) { open(key, '{'); }
-  void begin_array(std::string_view key = {}) { open(key, '['); }
-  void end_object() { close('}'); }
-  void end_array() { close(']'); }
-  void value(std::string_view key, double v) {
-    item(key);
-    json_number(out, v);
-  }
-  void value(std::string_view key, std::uint64_t v) {
-    item(key);
-    json_number(out, v);
-  }
-  void value(std::string_view key, std::string_view v) {
-    item(key);
-    json_quote(out, v);
-  }
-  void null(std::string_view key) {
-    item(key);
-    out += "null";
-  }
-
- private:
-  void item(std::string_view key) {
-    if (!m_first.empty()) {
-      if (!m_first.back()) out += ',';
-      m_first.back() = false;
-      out += '\n';
-      out.append(2 * m_first.size(), ' ');
-    }
-    if (!key.empty() || (!m_is_obj.empty() && m_is_obj.back())) {
-      json_quote(out, key);
-      out += ": ";
-    }
-  }
-  void open(std::string_view key, char c) {
-    item(key);
-    out += c;
-    m_first.push_back(true);
-    m_is_obj.push_back(c == '{');
-  }
-  void close(char c) {
-    const bool empty = m_first.back();
-    m_first.pop_back();
-    m_is_obj.pop_back();
-    if (!empty) {
-      out += '\n';
-      out.append(2 * m_first.size(), ' ');
-    }
-    out += c;
-  }
-  std::vector<bool> m_first, m_is_obj;
-};
 
 inline std::vector<std::string> report_categories(const recall_table& t) {
   std::vector<std::string> cats;
@@ -201,6 +145,11 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
   for (const auto& e : W.examples) w.value({}, e);
   w.end_array();
   w.end_object();
+  if (!r.metrics.empty()) {  // the extra metrics, by name
+    w.begin_object("metrics");
+    for (const auto& m : r.metrics) m.write_json(w, m.name());
+    w.end_object();
+  }
   w.end_object();
   w.out += '\n';
   return std::move(w.out);
@@ -272,6 +221,7 @@ inline std::string format_report_table(const evaluation_result& r, const report_
          detail::fmt_double("%.4f", r.latency.p50_s) + " s, p95 " +
          detail::fmt_double("%.4f", r.latency.p95_s) + " s, " +
          detail::fmt_double("%.2f", r.latency.queries_per_s) + " queries/s\n";
+  for (const auto& m : r.metrics) o += std::string(m.name()) + ": " + m.result() + "\n";
   const auto& W = r.warnings;
   if (W.total()) {
     o += "warnings: " + std::to_string(W.total()) + " (duplicates " +

@@ -7,15 +7,18 @@
 //   values --(coordinate space)--> pixels of the model frame --(inverse preprocessing)-->
 //   original-image pixels --(optional truncation, then clipping to the image)--> result.
 // The model frame is the image the model's coordinates refer to: the original image (none), the
-// stretched input (stretch), the padded square (pad_square) or the Qwen2.5-VL smart-resized input
-// (smart_resize). Normalized, grid and patch coordinates are fractions of that frame, so the
-// frame's pixel size only matters for `input_pixels`.
+// stretched input (stretch), the padded square (pad_square), the Qwen2.5-VL smart-resized input
+// (smart_resize) or the central crop of a short-side resize (center_crop). Normalized, grid and
+// patch coordinates are fractions of that frame, so the frame's pixel size only matters for
+// `input_pixels`. Separately, `send` records what groundeval itself does to the image before a
+// server sees it (nothing, or LLaVA's expand2square padding done client-side).
 #pragma once
 
 #include <groundeval/boxes/box.hpp>
 #include <groundeval/error.hpp>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -34,6 +37,17 @@ enum class preprocess_kind : std::uint8_t {
                  ///< Shikra Expand2square), then resized to side `target.width` (0 = S)
   smart_resize,  ///< Qwen2-VL/Qwen2.5-VL smart_resize: both sides multiples of `factor`, area
                  ///< within [min_pixels, max_pixels], aspect ratio about kept
+  center_crop,   ///< resized so the short side is T = target.width (long side int(T * long /
+                 ///< short)), then the central T x T crop at ((w' - T) // 2, (h' - T) // 2):
+                 ///< Hugging Face CLIPImageProcessor resize(shortest_edge) + center_crop
+};
+
+/// What groundeval does to the image itself before sending it to a server.
+enum class send_kind : std::uint8_t {
+  original,   ///< the original file bytes, unchanged
+  pad_square  ///< decoded, padded to a square exactly like LLaVA's expand2square (colour
+              ///< `pad_colour`, image pasted at pad_offset), sent as PNG: a server that pads,
+              ///< resizes or centre-crops a square image sees what the model saw in training
 };
 
 /// What the numbers in the model's answer are.
@@ -78,13 +92,32 @@ struct coordinate_space {
   friend bool operator==(const coordinate_space&, const coordinate_space&) = default;
 };
 
+/// The client-side step (send_kind) and its padding colour.
+struct client_preprocess {
+  send_kind kind = send_kind::original;
+  std::array<std::uint8_t, 3> pad_colour{};  ///< RGB of the padding band (pad_square)
+  friend bool operator==(const client_preprocess&, const client_preprocess&) = default;
+};
+
+/// LLaVA-1.5's padding colour: `tuple(int(x * 255) for x in image_processor.image_mean)` with the
+/// CLIP mean (0.48145466, 0.4578275, 0.40821073) -> (122, 116, 104) (haotian-liu/LLaVA
+/// llava/mm_utils.py process_images).
+inline constexpr std::array<std::uint8_t, 3> llava_pad_colour = {
+    static_cast<std::uint8_t>(0.48145466 * 255), static_cast<std::uint8_t>(0.4578275 * 255),
+    static_cast<std::uint8_t>(0.40821073 * 255)};
+static_assert(llava_pad_colour[0] == 122 && llava_pad_colour[1] == 116 &&
+              llava_pad_colour[2] == 104);
+/// Shikra's Expand2square background: white.
+inline constexpr std::array<std::uint8_t, 3> shikra_pad_colour = {255, 255, 255};
+
 /// The full contract: stored with every prediction so a result can be audited and re-mapped.
 struct geometry {
   image_size original{};  ///< original image size in pixels
   preprocessing pre{};
   coordinate_space space{};
-  bool truncate = false;  ///< floor the original-pixel coordinates (Ferret's int(v * W / 1000))
-  bool clip = true;       ///< clip to [0, W] x [0, H] (flagged when it changes the box)
+  client_preprocess send{};  ///< what groundeval did to the image before sending it
+  bool truncate = false;     ///< floor the original-pixel coordinates (Ferret's int(v * W / 1000))
+  bool clip = true;          ///< clip to [0, W] x [0, H] (flagged when it changes the box)
   friend bool operator==(const geometry&, const geometry&) = default;
 };
 
@@ -155,6 +188,33 @@ inline image_size smart_resize(image_size original, int factor = 28,
   return {static_cast<int>(wb), static_cast<int>(hb)};
 }
 
+/// The square groundeval sends for send_kind::pad_square: side max(W, H).
+inline image_size padded_square(image_size original) {
+  const int s = original.width > original.height ? original.width : original.height;
+  return {s, s};
+}
+
+/// center_crop: the size after the short-side resize to `side` (Hugging Face
+/// get_resize_output_image_size with default_to_square=False: the long side is
+/// int(side * long / short), truncated).
+inline image_size center_crop_resized(image_size original, int side) {
+  detail::check_original(original, "center_crop");
+  if (side <= 0)
+    throw error(error_kind::config, "center_crop", 0, "the crop side must be positive");
+  const bool portrait = original.width <= original.height;
+  const double s = portrait ? original.width : original.height;
+  const double l = portrait ? original.height : original.width;
+  const int long_side = static_cast<int>(side * l / s);
+  return portrait ? image_size{side, long_side} : image_size{long_side, side};
+}
+
+/// center_crop: where the side x side crop starts in the resized image: ((w' - side) // 2,
+/// (h' - side) // 2) (Hugging Face image_transforms.center_crop).
+inline image_size center_crop_offset(image_size original, int side) {
+  const image_size r = center_crop_resized(original, side);
+  return {(r.width - side) / 2, (r.height - side) / 2};
+}
+
 /// Pixel size of the model frame, the image that `input_pixels` coordinates refer to.
 inline frame_size model_frame(const geometry& g) {
   const image_size o = g.original;
@@ -174,6 +234,8 @@ inline frame_size model_frame(const geometry& g) {
       const image_size r = smart_resize(o, g.pre.factor, g.pre.min_pixels, g.pre.max_pixels);
       return {double(r.width), double(r.height)};
     }
+    case preprocess_kind::center_crop:
+      return {double(g.pre.target.width), double(g.pre.target.width)};
   }
   return {double(o.width), double(o.height)};
 }
@@ -205,8 +267,18 @@ inline void inverse_smart_resize(image_size original, frame_size frame, double& 
   inverse_stretch(original, frame, x, y);
 }
 
+/// center_crop: frame pixels -> the resized image (scale to the crop side, add the crop offset)
+/// -> original pixels (x * W / w', y * H / h'). `side` is the crop side (g.pre.target.width).
+inline void inverse_center_crop(image_size original, int side, frame_size frame, double& x,
+                                double& y) {
+  const image_size r = center_crop_resized(original, side);
+  const image_size off = center_crop_offset(original, side);
+  x = (x * side / frame.width + off.width) * original.width / r.width;
+  y = (y * side / frame.height + off.height) * original.height / r.height;
+}
+
 /// Dispatches to the inverse map of g.pre.kind.
-inline void frame_to_original(const geometry& g, frame_size frame, double& x, double& y) noexcept {
+inline void frame_to_original(const geometry& g, frame_size frame, double& x, double& y) {
   switch (g.pre.kind) {
     case preprocess_kind::none:
       inverse_none(x, y);
@@ -219,6 +291,9 @@ inline void frame_to_original(const geometry& g, frame_size frame, double& x, do
       return;
     case preprocess_kind::smart_resize:
       inverse_smart_resize(g.original, frame, x, y);
+      return;
+    case preprocess_kind::center_crop:
+      inverse_center_crop(g.original, g.pre.target.width, frame, x, y);
       return;
   }
 }
@@ -316,6 +391,33 @@ inline mapped_box map_patch_box(const geometry& g, int ul, int lr) {
       g, f, {nb.x1 * f.width, nb.y1 * f.height, nb.x2 * f.width, nb.y2 * f.height}, flags);
 }
 
+/// A point mapped to original pixels with its flags (box_flag_clipped only).
+struct mapped_point {
+  double x = 0.0, y = 0.0;
+  std::uint8_t flags = box_flag_none;
+};
+
+/// One point (x, y as written) -> original-image pixels: frame decode, inverse preprocessing,
+/// optional truncation and clipping (flag clipped). Not for patch_grid.
+inline mapped_point map_point(const geometry& g, double x, double y) {
+  const frame_size f = model_frame(g);
+  double px = decode_value(g.space, x, f.width), py = decode_value(g.space, y, f.height);
+  frame_to_original(g, f, px, py);
+  if (g.truncate) {
+    px = std::trunc(px);
+    py = std::trunc(py);
+  }
+  std::uint8_t flags = box_flag_none;
+  if (g.clip) {
+    const double w = g.original.width, h = g.original.height;
+    const double cx = px < 0.0 ? 0.0 : (px > w ? w : px), cy = py < 0.0 ? 0.0 : (py > h ? h : py);
+    if (cx != px || cy != py) flags |= box_flag_clipped;
+    px = cx;
+    py = cy;
+  }
+  return {px, py, flags};
+}
+
 // ---- names and serialization -----------------------------------------------------------------
 
 constexpr std::string_view to_string(preprocess_kind k) noexcept {
@@ -328,8 +430,13 @@ constexpr std::string_view to_string(preprocess_kind k) noexcept {
       return "pad_square";
     case preprocess_kind::smart_resize:
       return "smart_resize";
+    case preprocess_kind::center_crop:
+      return "center_crop";
   }
   return "unknown";
+}
+constexpr std::string_view to_string(send_kind k) noexcept {
+  return k == send_kind::pad_square ? "pad_square" : "original";
 }
 constexpr std::string_view to_string(coord_space_kind k) noexcept {
   switch (k) {
@@ -368,8 +475,10 @@ inline std::string json_number(double v) {
 }  // namespace detail
 
 /// One-line JSON object describing the contract (for manifests and the prediction cache key).
-/// Keys: original, preprocess (+ target / pad_offset / factor, min_pixels, max_pixels), frame,
-/// space (+ bins, decode / patch_decode), truncate, clip. Deterministic: same contract, same text.
+/// Keys: original, preprocess (+ target / pad_offset / factor, min_pixels, max_pixels / resized,
+/// crop_offset), send + pad_colour + sent (only when groundeval transforms the image itself),
+/// frame, space (+ bins, decode / patch_decode), truncate, clip. Deterministic: same contract,
+/// same text.
 inline std::string to_json(const geometry& g) {
   std::string s = "{\"original\": [" + std::to_string(g.original.width) + ", " +
                   std::to_string(g.original.height) + "], \"preprocess\": \"" +
@@ -392,6 +501,25 @@ inline std::string to_json(const geometry& g) {
            ", \"min_pixels\": " + std::to_string(g.pre.min_pixels) +
            ", \"max_pixels\": " + std::to_string(g.pre.max_pixels);
       break;
+    case preprocess_kind::center_crop:
+      s += ", \"target\": " + std::to_string(g.pre.target.width);
+      if (g.original.width > 0 && g.original.height > 0) {
+        const image_size r = center_crop_resized(g.original, g.pre.target.width);
+        const image_size off = center_crop_offset(g.original, g.pre.target.width);
+        s += ", \"resized\": [" + std::to_string(r.width) + ", " + std::to_string(r.height) +
+             "], \"crop_offset\": [" + std::to_string(off.width) + ", " +
+             std::to_string(off.height) + "]";
+      }
+      break;
+  }
+  if (g.send.kind != send_kind::original) {
+    const auto& c = g.send.pad_colour;
+    s += ", \"send\": \"" + std::string(to_string(g.send.kind)) + "\", \"pad_colour\": [" +
+         std::to_string(c[0]) + ", " + std::to_string(c[1]) + ", " + std::to_string(c[2]) + "]";
+    if (g.original.width > 0 && g.original.height > 0) {
+      const image_size q = padded_square(g.original);
+      s += ", \"sent\": [" + std::to_string(q.width) + ", " + std::to_string(q.height) + "]";
+    }
   }
   if (g.original.width > 0 && g.original.height > 0) {
     const frame_size f = model_frame(g);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// groundeval/grounders/prompts.hpp — each family's documented grounding prompt and the template
-// renderer (one query per phrase, the caption as context where the family uses it).
+// groundeval/grounders/prompts.hpp — each family's documented grounding prompt (a column of the
+// family table, families.hpp) and the template renderer (one query per phrase, the caption as
+// context where the family uses it).
 // Target: groundeval::core.
 //
 // Templates are plain text with placeholders: {phrase} (the phrase), {sentence} (the whole
@@ -11,80 +12,17 @@
 
 #include <groundeval/concepts/grounder.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/grounders/families.hpp>
 
 #include <string>
 #include <string_view>
 
 namespace groundeval {
 
-/// A prompt template and where it comes from.
-struct prompt_template {
-  std::string_view text;
-  std::string_view source;
-};
-
-/// The documented grounding prompt of `family` (throws error_kind::config for an unknown one).
+/// The documented grounding prompt of `family` (its row of the family table; throws
+/// error_kind::config for an unknown family).
 inline prompt_template default_prompt(std::string_view family) {
-  // LLaVA-1.5 was trained on normalized floats with this REC prompt; asking it for pixels is a
-  // known mistake (it never saw pixel coordinates).
-  if (family == "llava")
-    return {
-        "Please provide the bounding box coordinate of the region this sentence describes: "
-        "{phrase}",
-        "LLaVA-1.5 llava_v1_5_mix665k REC prompt (also lmms-eval refcoco_bbox_rec)"};
-  if (family == "shikra")
-    return {"Can you point out {phrase} in the image and provide the coordinates of its location?",
-            "shikras/shikra config/_base_/dataset/template/REC.json (image placeholder dropped: "
-            "the image is sent separately)"};
-  if (family == "qwen-vl")
-    return {"<ref>{phrase}</ref><box>",
-            "QwenLM/Qwen-VL eval_mm/evaluate_grounding.py (completion prompt; the answer ends "
-            "with </box>)"};
-  if (family == "qwen2-vl")
-    return {
-        "Output the bounding box in the image corresponding to the instruction \"{phrase}\" "
-        "with grounding.",
-        "prompt used for Qwen2-VL in likaixin2000/ScreenSpot-Pro-GUI-Grounding (issue #7); "
-        "answers <|box_start|>(x1,y1),(x2,y2)<|box_end|> in 0-1000"};
-  if (family == "qwen2.5-vl")
-    return {"Locate {phrase} in this image and output the bbox coordinates in JSON format.",
-            "Qwen maintainers' RefCOCO prompt, QwenLM/Qwen3-VL issue #991"};
-  if (family == "qwen3-vl")
-    return {"Locate {phrase} in this image and output the bbox coordinates in JSON format.",
-            "same JSON grounding prompt as Qwen2.5-VL (QwenLM/Qwen3-VL cookbooks/2d_grounding); "
-            "coordinates are 0-1000"};
-  if (family == "kosmos-2")
-    return {"<grounding>{prefix} <phrase>{phrase}</phrase>",
-            "microsoft/unilm kosmos-2/evaluation/flickr_entities/cook_data.py: caption prefix up "
-            "to the phrase, then the phrase in grounding tags; the model continues with "
-            "<object>...</object>"};
-  if (family == "florence-2")
-    return {"<CAPTION_TO_PHRASE_GROUNDING>{phrase}",
-            "Florence-2 model card task token (use {sentence} to ground the whole caption)"};
-  if (family == "cogvlm")
-    return {
-        "Can you point out {phrase} in the image and provide the bounding boxes of their "
-        "location?",
-        "THUDM/CogVLM README.md (caption2box template example)"};
-  if (family == "minigpt-v2")
-    return {"[refer] give me the location of {phrase}",
-            "Vision-CAIR/MiniGPT-4 eval_scripts/eval_ref.py ([refer] task identifier)"};
-  if (family == "paligemma")
-    return {"detect {phrase}", "PaliGemma README: 'detect {thing} ; {thing}' task prefix"};
-  if (family == "internvl")
-    return {
-        "Please provide the bounding box coordinate of the region this sentence describes: "
-        "<ref>{phrase}</ref>",
-        "OpenGVLab/InternVL internvl_chat/eval/refcoco/evaluate_grounding.py"};
-  if (family == "ferret")
-    return {"What are the locations of {phrase}?",
-            "apple/ml-ferret ferret/eval/model_flickr.py (one phrase instead of the caption's "
-            "list)"};
-  if (family == "pixel")
-    return {
-        "Locate {phrase} in the image. Answer with its bounding box in pixels as [x1, y1, "
-        "x2, y2].",
-        "groundeval's own generic prompt (no model documents it)"};
+  if (const family_info* f = find_family(family)) return f->prompt;
   throw error(error_kind::config, "prompt", 0,
               "no prompt for unknown family '" + std::string(family) + "'");
 }

@@ -31,20 +31,30 @@ struct answer_counts {
   std::uint64_t count(query_status s) const { return by_status[static_cast<std::size_t>(s)]; }
 };
 
-/// Status and box-anomaly counter, a model of Metric.
+/// Status and box-anomaly counter, a model of MeasuredMetric. Counts answered phrases only.
 class answer_metric {
  public:
-  void update(const phrase_prediction& p, const phrase_truth&) {
-    add(p.status, p.boxes.size(), count_non_finite(p.boxes));
+  /// What one answer contributes.
+  struct measurement {
+    query_status status = query_status::ok;
+    std::size_t boxes = 0;
+    std::size_t non_finite = 0;
+    bool answered = true;
+  };
+  measurement measure(const phrase_prediction& p, const phrase_truth&) const noexcept {
+    return {p.status, p.boxes.size(), count_non_finite(p.boxes), p.answered};
   }
+  void add_measured(const measurement& x, const phrase_truth& = {}) {
+    if (x.answered) add(x.status, x.boxes, x.non_finite);
+  }
+  void add(const phrase_prediction& p, const phrase_truth& t) { add_measured(measure(p, t), t); }
   /// Boxes of a list with a NaN or infinite coordinate.
   static std::size_t count_non_finite(std::span<const scored_box> boxes) noexcept {
     std::size_t n = 0;
     for (const auto& b : boxes) n += is_finite(b.box) ? 0 : 1;
     return n;
   }
-  /// Adds one answer from its parts (the evaluator counts non-finite boxes while it computes
-  /// the IoUs, to read each list once).
+  /// Adds one answer from its parts.
   void add(query_status status, std::size_t boxes, std::size_t non_finite) {
     ++m_r.queries;
     const auto s = static_cast<std::size_t>(status);
@@ -86,9 +96,14 @@ inline double nearest_rank(const std::vector<double>& sorted, double q) {
 /// Metric. Keeps every value so percentiles stay exact after merge.
 class latency_metric {
  public:
-  void update(const phrase_prediction& p, const phrase_truth&) {
-    if (p.latency_s >= 0 && std::isfinite(p.latency_s)) m_values.push_back(p.latency_s);
+  using measurement = double;  ///< seconds, negative when not measured or not answered
+  double measure(const phrase_prediction& p, const phrase_truth&) const noexcept {
+    return p.answered ? p.latency_s : -1.0;
   }
+  void add_measured(double latency_s, const phrase_truth& = {}) {
+    if (latency_s >= 0 && std::isfinite(latency_s)) m_values.push_back(latency_s);
+  }
+  void add(const phrase_prediction& p, const phrase_truth& t) { add_measured(measure(p, t), t); }
   void merge(const latency_metric& o) {
     m_values.insert(m_values.end(), o.m_values.begin(), o.m_values.end());
   }
@@ -112,7 +127,7 @@ class latency_metric {
   std::vector<double> m_values;
 };
 
-static_assert(Metric<answer_metric>);
-static_assert(Metric<latency_metric>);
+static_assert(MeasuredMetric<answer_metric>);
+static_assert(MeasuredMetric<latency_metric>);
 
 }  // namespace groundeval

@@ -120,18 +120,12 @@ struct localization_result {
   double pointing_accuracy() const { return ratio(double(pointing_hits), phrases); }
 };
 
-/// Top-1 localization metric, a model of Metric.
+/// Top-1 localization metric, a model of MeasuredMetric. A phrase without an answer counts with
+/// IoU 0 (and in its ground truth's size bucket).
 class localization_metric {
  public:
   explicit localization_metric(gt_protocol protocol = gt_protocol::any_box)
       : m_protocol(protocol) {}
-
-  /// Adds one phrase; returns its top-1 IoU.
-  double update(const phrase_prediction& p, const phrase_truth& t) {
-    const top1_measure m = measure(p, t, m_protocol);
-    add(m);
-    return m.iou;
-  }
 
   /// What one phrase contributes (computed independently of the accumulated state, so the
   /// evaluator can measure phrases in parallel and add them in a fixed order).
@@ -140,13 +134,25 @@ class localization_metric {
     bool pointing = false;
     size_bucket bucket = size_bucket::unknown;
   };
+  using measurement = top1_measure;
+
   static top1_measure measure(const phrase_prediction& p, const phrase_truth& t,
                               gt_protocol protocol) noexcept {
+    if (!p.answered) return {0.0, false, classify_size(t.boxes, t.size)};
     return {top1_iou(p.boxes, t.boxes, protocol), pointing_hit(p.boxes, t.boxes, protocol),
             classify_size(t.boxes, t.size)};
   }
+  top1_measure measure(const phrase_prediction& p, const phrase_truth& t) const noexcept {
+    return measure(p, t, m_protocol);
+  }
+  /// Adds one phrase; returns its top-1 IoU.
+  double add(const phrase_prediction& p, const phrase_truth& t) {
+    const top1_measure m = measure(p, t);
+    add_measured(m, t);
+    return m.iou;
+  }
   /// Adds a measured phrase.
-  void add(const top1_measure& m) {
+  void add_measured(const top1_measure& m, const phrase_truth& = {}) {
     const double v = m.iou;
     auto& r = m_result;
     ++r.phrases;
@@ -188,6 +194,6 @@ class localization_metric {
   localization_result m_result;
 };
 
-static_assert(Metric<localization_metric>);
+static_assert(MeasuredMetric<localization_metric>);
 
 }  // namespace groundeval

@@ -196,10 +196,12 @@ struct recall_table {
   }
 };
 
-/// Recall@k, a model of Metric. Each update() adds one evaluated phrase to "all" and to each of
-/// its types (a type listed twice counts twice, as in the reference).
+/// Recall@k, a model of MeasuredMetric. Each phrase counts in "all" and in each of its types (a
+/// type listed twice counts twice, as in the reference); a phrase without an answer is a miss.
 class recall_at_k {
  public:
+  using measurement = phrase_hits;
+
   explicit recall_at_k(recall_options opt = {})
       : m_opt(std::move(opt)), m_plan((validate(m_opt), m_opt.ks)) {
     m_table.ks = m_opt.ks;
@@ -207,17 +209,22 @@ class recall_at_k {
     m_table.iou_threshold = m_opt.iou_threshold;
   }
 
+  /// The reference decision for one phrase (no hit for a phrase without an answer).
+  phrase_hits measure(const phrase_prediction& p, const phrase_truth& t) const noexcept {
+    if (!p.answered) return {};
+    return reference_phrase_hits(p.boxes, t.boxes, m_opt.protocol, m_plan, m_opt.iou_threshold);
+  }
+  void add_measured(const phrase_hits& h, const phrase_truth& t) { add_hits(h, t.types); }
   /// Adds one phrase; returns the reference decision for it.
-  phrase_hits update(const phrase_prediction& p, const phrase_truth& t) {
-    const phrase_hits h =
-        reference_phrase_hits(p.boxes, t.boxes, m_opt.protocol, m_plan, m_opt.iou_threshold);
-    add(h, t.types);
+  phrase_hits add(const phrase_prediction& p, const phrase_truth& t) {
+    const phrase_hits h = measure(p, t);
+    add_measured(h, t);
     return h;
   }
 
-  /// Adds an already computed decision (used by the evaluator for missing or invalid answers).
+  /// Adds a decision for a phrase of the given types (any range of string-like names).
   template <class TypeRange>
-  void add(const phrase_hits& h, const TypeRange& types) {
+  void add_hits(const phrase_hits& h, const TypeRange& types) {
     add_to("all", h.mask);
     for (const auto& ty : types) add_to(std::string_view(ty), h.mask);
     m_table.nan_phrases += h.has_nan ? 1 : 0;
@@ -263,6 +270,6 @@ class recall_at_k {
   recall_table m_table;
 };
 
-static_assert(Metric<recall_at_k>);
+static_assert(MeasuredMetric<recall_at_k>);
 
 }  // namespace groundeval

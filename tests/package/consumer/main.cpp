@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// Consumer of an installed groundeval: computes one IoU through the core headers and, when the
-// components were requested, touches TinyXML2 and the CUDA entry points (device count only, so
-// it runs on machines without a GPU).
+// Consumer of groundeval (installed, add_subdirectory or FetchContent): computes one IoU through
+// the core headers, checks the version and, when the components were requested, touches TinyXML2,
+// the MDETR loader and the CUDA entry points (device count only, so it runs without a GPU).
 #include <groundeval/groundeval.hpp>
 
 #include <cstdio>
+#include <cstring>
 #include <vector>
 #if defined(CONSUMER_USES_XML)
 #include <tinyxml2.h>
@@ -24,6 +25,8 @@ int main() {
   std::printf("consumer: groundeval %s, iou = %.4f %.4f\n", groundeval::version_string, out[0],
               out[1]);
   int ok = (out[0] > 0.333f && out[0] < 0.334f && out[1] == 1.0f);
+  // the one version source: the project version of groundeval's CMakeLists.txt
+  ok = ok && std::strcmp(groundeval::version_string, CONSUMER_EXPECTED_VERSION) == 0;
 #if defined(CONSUMER_USES_XML)
   tinyxml2::XMLDocument doc;
   ok = ok && doc.Parse("<size><width>5</width></size>") == tinyxml2::XML_SUCCESS;

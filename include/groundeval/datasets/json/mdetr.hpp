@@ -10,14 +10,15 @@
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/datasets/splits.hpp>
 #include <groundeval/datasets/statistics.hpp>
+#include <groundeval/detail/parse_number.hpp>
 #include <groundeval/detail/text_encoding.hpp>
+#include <groundeval/detail/text_position.hpp>
 #include <groundeval/error.hpp>
 
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
 #include <limits>
@@ -48,12 +49,6 @@ inline std::size_t codepoint_to_byte(std::string_view s, std::size_t cp) {
     ++k;
   }
   return i <= s.size() ? i : std::string_view::npos;
-}
-
-inline std::size_t json_line_of(std::string_view text, std::size_t byte) {
-  byte = std::min(byte, text.size());
-  return 1 + static_cast<std::size_t>(
-                 std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(byte), '\n'));
 }
 
 /// Typed access to simdjson DOM elements with errors naming the file and the item.
@@ -108,9 +103,7 @@ class mdetr_reader {
       }
       case type::STRING: {  // MDETR's Flickr files store width/height as strings (xmltodict)
         const std::string_view s = v.get_string().value_unsafe();
-        long long x = 0;
-        const auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), x);
-        if (ec == std::errc{} && p == s.data() + s.size() && !s.empty()) return x;
+        if (const auto x = parse_integer<long long>(s)) return *x;
         break;
       }
       default:
@@ -193,7 +186,7 @@ class mdetr_reader {
     const nlohmann::json j = nlohmann::json::parse(text.begin(), text.end());
     (void)j;
   } catch (const nlohmann::json::parse_error& e) {
-    throw error(error_kind::parse, path, json_line_of(text, e.byte > 0 ? e.byte - 1 : 0),
+    throw error(error_kind::parse, path, line_of(text, e.byte > 0 ? e.byte - 1 : 0),
                 std::string("malformed JSON: ") + e.what());
   } catch (const nlohmann::json::out_of_range& e) {  // 406: a number beyond the double range
     throw error(error_kind::parse, path, 0, std::string("malformed JSON: ") + e.what());

@@ -5,8 +5,14 @@
 // OpenSSL, nlohmann/json). Include it after any Eigen header: cpp-httplib brings in glibc's
 // <resolv.h>, whose `_res` macro breaks Eigen headers included later.
 //
-// * The image goes as the original file bytes in a base64 data URL; one query per phrase, with
-//   the family's documented prompt (or a user template).
+// * The image goes in a base64 data URL: the original file bytes, or, for families that pad to
+//   a square (LLaVA-1.5, Shikra), the image padded client-side exactly as the model's training
+//   did (grounders/stb/client_image.hpp); one query per phrase, with the family's documented
+//   prompt (or a user template).
+// * Frame check: for families whose numbers are pixels of the server's smart-resized input
+//   (qwen2.5-vl), before the first query the server is sent the same prompt with three images
+//   and the differences of its usage.prompt_tokens are compared with the token counts implied by
+//   the declared min_pixels / max_pixels; a disagreement stops with a configuration error.
 // * C requests in flight (default 8) so the server can batch; retries with exponential backoff
 //   and jitter on 429, 5xx and connection errors, honouring Retry-After. A final failure is
 //   recorded on that query (status error), never thrown.
@@ -24,6 +30,8 @@
 #include <groundeval/grounders/geometry.hpp>
 #include <groundeval/grounders/parsers.hpp>
 #include <groundeval/grounders/prompts.hpp>
+#include <groundeval/grounders/stb/client_image.hpp>
+#include <groundeval/io/image.hpp>
 
 #include <fcntl.h>
 #include <httplib.h>
@@ -40,6 +48,7 @@
 #include <ctime>
 #include <exception>
 #include <fstream>
+#include <functional>
 #include <iomanip>
 #include <memory>
 #include <mutex>
@@ -77,6 +86,23 @@ struct openai_config {
   double backoff_max_s = 30.0;
   double retry_after_max_s = 120.0;  ///< cap on a server's Retry-After
   std::string cache_path;            ///< JSON-lines answer cache; "" = none
+  /// Compare the server's prompt token counts with the declared frame before the first query
+  /// (families whose answers are pixels of a smart-resized input; see frame_check).
+  bool check_frame = true;
+  /// Where warnings go (a frame check the server's answers do not allow); default: stderr.
+  std::function<void(const std::string&)> on_warning;
+};
+
+/// The outcome of the frame check (openai_grounder::frame_check).
+struct frame_check_result {
+  enum class outcome : std::uint8_t {
+    not_run,         ///< no query has needed the server yet (or check_frame is false)
+    not_applicable,  ///< the family's numbers do not depend on the server's resize
+    match,           ///< the server's token counts equal the declared frame's
+    unavailable      ///< the server gave no usable usage.prompt_tokens (or failed)
+  };
+  outcome result = outcome::not_run;
+  std::string message;  ///< what was compared, in words
 };
 
 /// What the server said for one query, beyond the parsed boxes.
@@ -132,18 +158,6 @@ inline std::string sha256_hex(std::string_view data) {
     s += hex[md[i] & 15];
   }
   return s;
-}
-
-/// MIME type from the file's magic bytes (what the server's image decoder will see).
-inline std::string_view image_mime(std::string_view bytes) {
-  if (bytes.size() >= 3 && bytes.substr(0, 3) == "\xFF\xD8\xFF") return "image/jpeg";
-  if (bytes.size() >= 8 && bytes.substr(0, 8) == "\x89PNG\r\n\x1A\n") return "image/png";
-  if (bytes.size() >= 6 && (bytes.substr(0, 6) == "GIF87a" || bytes.substr(0, 6) == "GIF89a"))
-    return "image/gif";
-  if (bytes.size() >= 12 && bytes.substr(0, 4) == "RIFF" && bytes.substr(8, 4) == "WEBP")
-    return "image/webp";
-  if (bytes.size() >= 2 && bytes.substr(0, 2) == "BM") return "image/bmp";
-  return "application/octet-stream";
 }
 
 /// Seconds to wait from a Retry-After value (delta-seconds or an HTTP-date); nullopt if invalid.
@@ -328,7 +342,8 @@ class openai_grounder {
     if (m_extra.is_discarded() || !m_extra.is_object())
       throw error(error_kind::config, "openai", 0, "extra_body must be a JSON object");
     std::tie(m_host, m_path) = detail::split_base_url(m_cfg.base_url);
-    (void)family_geometry(m_cfg.family, {1, 1}, m_cfg.geometry_options);  // validate keys now
+    // validate the keys now; the client-side step does not depend on the image size
+    m_send = family_geometry(m_cfg.family, {1, 1}, m_cfg.geometry_options).send;
     if (!m_cfg.api_key_env.empty()) {
       if (const char* k = std::getenv(m_cfg.api_key_env.c_str())) m_key = k;
     }
@@ -352,8 +367,12 @@ class openai_grounder {
     nlohmann::json geo = nlohmann::json::object();
     for (const auto& [k, v] : m_cfg.geometry_options) geo[k] = v;
     j["geometry_options"] = geo;
+    if (m_send.kind != send_kind::original) j["client_image"] = client_image_description();
     return j.dump();
   }
+
+  /// The frame check's outcome so far (a mismatch is not stored: it throws).
+  const frame_check_result& frame_check() const noexcept { return m_frame; }
 
   /// One result per query, in order; per-query failures are recorded, never thrown.
   std::vector<query_result> ground(const grounding_request& r) {
@@ -373,15 +392,24 @@ class openai_grounder {
 
   /// Several requests at once, so that `concurrency` queries stay in flight across images
   /// (a Flickr30k sentence has only a few phrases). results[k][i] answers requests[k].queries[i].
+  /// Images are prepared (padded client-side where the contract says so) only when one of their
+  /// queries is not in the answer cache; before the first such query the frame check runs
+  /// (check_frame), which throws error_kind::config when the server's frame is not the declared
+  /// one.
   void ground_many(std::span<const grounding_request> requests,
                    std::vector<std::vector<query_result>>& results,
                    std::vector<std::vector<openai_answer>>& answers) {
     struct image_data {
       geometry geom;
+      image_bytes bytes;
       std::string hash, data_url;
     };
+    struct item {
+      std::size_t k, i;
+      std::string prompt, key;
+    };
     std::vector<image_data> images(requests.size());
-    std::vector<std::pair<std::size_t, std::size_t>> items;
+    std::vector<item> items;
     results.assign(requests.size(), {});
     answers.assign(requests.size(), {});
     for (std::size_t k = 0; k < requests.size(); ++k) {
@@ -390,12 +418,30 @@ class openai_grounder {
       answers[k].resize(r.queries.size());
       if (r.queries.empty()) continue;
       images[k].geom = family_geometry(m_cfg.family, r.image.size, m_cfg.geometry_options);
-      const std::string bytes = detail::read_file_bytes(std::string(r.image.path), "image");
-      images[k].hash = detail::sha256_hex(bytes);
-      images[k].data_url =
-          "data:" + std::string(detail::image_mime(bytes)) + ";base64," + detail::base64(bytes);
-      for (std::size_t i = 0; i < r.queries.size(); ++i) items.emplace_back(k, i);
+      images[k].bytes = read_image_bytes(std::string(r.image.path));
+      images[k].hash = detail::sha256_hex(images[k].bytes.data);
+      for (std::size_t i = 0; i < r.queries.size(); ++i) {
+        std::string prompt = render_prompt(m_cfg.prompt_template, r.queries[i]);
+        std::string key = cache_key(prompt, images[k].hash);
+        items.push_back({k, i, std::move(prompt), std::move(key)});
+      }
     }
+    // the images a query still needs the server for; an image of several requests is prepared
+    // once
+    std::unordered_map<std::string, std::string> prepared;  // image hash -> data URL
+    const item* first_miss = nullptr;
+    for (const item& it : items) {
+      if (m_cache.find(it.key)) continue;
+      if (!first_miss) first_miss = &it;
+      image_data& img = images[it.k];
+      if (!img.data_url.empty()) continue;
+      auto [pos, fresh] = prepared.try_emplace(img.hash);
+      if (fresh) pos->second = data_url(prepare_image(img.bytes, img.geom));
+      img.data_url = pos->second;
+    }
+    if (first_miss && m_cfg.check_frame && m_frame.result == frame_check_result::outcome::not_run)
+      run_frame_check(images[first_miss->k].geom, images[first_miss->k].data_url,
+                      first_miss->prompt);
     std::atomic<std::size_t> next{0};
     std::mutex failure_mutex;
     std::exception_ptr failure;
@@ -403,22 +449,20 @@ class openai_grounder {
       try {
         std::unique_ptr<httplib::Client> client;
         for (std::size_t n; (n = next.fetch_add(1)) < items.size();) {
-          const auto [k, i] = items[n];
-          const std::string prompt = render_prompt(m_cfg.prompt_template, requests[k].queries[i]);
-          const std::string key = cache_key(prompt, images[k].hash);
+          const item& it = items[n];
           openai_answer a;
-          if (auto hit = m_cache.find(key)) {
+          if (auto hit = m_cache.find(it.key)) {
             a = *hit;
             a.from_cache = true;
             a.attempts = 0;
           } else {
             if (!client) client = make_client();
-            a = ask(*client, prompt, images[k].data_url);
-            if (a.error.empty()) m_cache.put(key, a);
+            a = ask(*client, it.prompt, images[it.k].data_url);
+            if (a.error.empty()) m_cache.put(it.key, a);
           }
-          results[k][i] = to_result(a, images[k].geom);
-          a.geometry = to_json(images[k].geom);
-          answers[k][i] = std::move(a);
+          results[it.k][it.i] = to_result(a, images[it.k].geom);
+          a.geometry = to_json(images[it.k].geom);
+          answers[it.k][it.i] = std::move(a);
         }
       } catch (...) {  // e.g. the cache file became unwritable: stop every worker, rethrow
         std::lock_guard lock(failure_mutex);
@@ -446,7 +490,92 @@ class openai_grounder {
                         {"max_tokens", m_cfg.max_tokens},
                         {"extra_body", m_extra},
                         {"groundeval", version_string}};
+    // the sent image differs from the file: answers asked with the original are not reused
+    if (m_send.kind != send_kind::original) k["client_image"] = client_image_description();
     return detail::sha256_hex(k.dump());
+  }
+
+  std::string client_image_description() const {
+    const auto& c = m_send.pad_colour;
+    return std::string(to_string(m_send.kind)) + " rgb(" + std::to_string(c[0]) + "," +
+           std::to_string(c[1]) + "," + std::to_string(c[2]) + ") png";
+  }
+
+  static std::string data_url(const sent_image& im) {
+    return "data:" + im.mime + ";base64," + detail::base64(im.bytes);
+  }
+
+  void warn(const std::string& what) const {
+    if (m_cfg.on_warning)
+      m_cfg.on_warning(what);
+    else
+      std::fprintf(stderr, "groundeval: warning: %s\n", what.c_str());
+  }
+
+  /// Image tokens of an image of `size` under contract `g` (smart_resize, one token per
+  /// factor x factor block: Qwen2-VL / Qwen2.5-VL merge 2 x 2 patches of 14 px).
+  static long frame_tokens(const geometry& g, image_size size) {
+    const image_size r = smart_resize(size, g.pre.factor, g.pre.min_pixels, g.pre.max_pixels);
+    return long(r.width / g.pre.factor) * long(r.height / g.pre.factor);
+  }
+
+  /// The frame check: the same prompt with the run's image, a 448 x 448 and a 1680 x 1260 plain
+  /// image; the differences of the server's prompt token counts must equal those of the declared
+  /// frame (the text and template tokens cancel out). Throws error_kind::config on a mismatch.
+  void run_frame_check(const geometry& g, const std::string& image_url, const std::string& prompt) {
+    using O = frame_check_result::outcome;
+    if (g.pre.kind != preprocess_kind::smart_resize ||
+        g.space.kind != coord_space_kind::input_pixels) {
+      m_frame = {O::not_applicable, "the family's numbers do not depend on the server's resize"};
+      return;
+    }
+    constexpr image_size ref{448, 448}, large{1680, 1260};
+    auto client = make_client();
+    const openai_answer a = ask(*client, prompt, image_url, 1);
+    const openai_answer r = ask(*client, prompt, data_url(plain_image(ref)), 1);
+    const openai_answer l = ask(*client, prompt, data_url(plain_image(large)), 1);
+    for (const openai_answer* x : {&a, &r, &l}) {
+      if (!x->error.empty() || x->prompt_tokens < 0) {
+        m_frame = {O::unavailable,
+                   "frame check not possible: " +
+                       (x->error.empty() ? std::string("the server reports no usage.prompt_tokens")
+                                         : x->error) +
+                       "; the declared min_pixels / max_pixels are used unchecked"};
+        warn(m_frame.message);
+        return;
+      }
+    }
+    const auto describe = [&](image_size s) {
+      const image_size f = smart_resize(s, g.pre.factor, g.pre.min_pixels, g.pre.max_pixels);
+      return std::to_string(s.width) + "x" + std::to_string(s.height) + " -> " +
+             std::to_string(f.width) + "x" + std::to_string(f.height) + " (" +
+             std::to_string(frame_tokens(g, s)) + " image tokens)";
+    };
+    const long want_a = frame_tokens(g, g.original) - frame_tokens(g, ref);
+    const long want_l = frame_tokens(g, large) - frame_tokens(g, ref);
+    const long got_a = a.prompt_tokens - r.prompt_tokens, got_l = l.prompt_tokens - r.prompt_tokens;
+    const std::string declared = "min_pixels=" + std::to_string(g.pre.min_pixels) +
+                                 " max_pixels=" + std::to_string(g.pre.max_pixels) +
+                                 " factor=" + std::to_string(g.pre.factor);
+    if (got_a == want_a && got_l == want_l) {
+      m_frame = {O::match, "the server's prompt token counts match " + declared + ": " +
+                               describe(g.original) + ", " + describe(large) + ", " +
+                               describe(ref)};
+      return;
+    }
+    const bool image_wrong = got_a != want_a;
+    const image_size bad = image_wrong ? g.original : large;
+    throw error(
+        error_kind::config, "frame check", 0,
+        "the server resizes images differently from the declared " + declared + ": for a " +
+            std::to_string(bad.width) + "x" + std::to_string(bad.height) + " image it counted " +
+            std::to_string(image_wrong ? got_a : got_l) +
+            " more prompt tokens than for a 448x448 " + "image, the declared frame implies " +
+            std::to_string(image_wrong ? want_a : want_l) + " (" + describe(bad) + "; " +
+            describe(ref) +
+            "), so every answer would be decoded in the wrong frame. Give the grounder the "
+            "min_pixels / max_pixels of the server's processor (vLLM: --mm-processor-kwargs), or "
+            "check_frame=false to skip this check");
   }
 
   std::unique_ptr<httplib::Client> make_client() const {
@@ -470,14 +599,14 @@ class openai_grounder {
     return c;
   }
 
-  std::string body(const std::string& prompt, const std::string& data_url) const {
+  std::string body(const std::string& prompt, const std::string& data_url, int max_tokens) const {
     nlohmann::json content = nlohmann::json::array();
     content.push_back({{"type", "image_url"}, {"image_url", {{"url", data_url}}}});
     content.push_back({{"type", "text"}, {"text", prompt}});
     nlohmann::json b = {{"model", m_cfg.model},
                         {"messages", {{{"role", "user"}, {"content", content}}}},
                         {"temperature", m_cfg.temperature},
-                        {"max_tokens", m_cfg.max_tokens}};
+                        {"max_tokens", max_tokens}};
     for (auto it = m_extra.begin(); it != m_extra.end(); ++it) b[it.key()] = it.value();
     return b.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
@@ -490,10 +619,12 @@ class openai_grounder {
     return std::uniform_real_distribution<double>(0.5 * cap, cap)(rng);  // "equal jitter"
   }
 
-  openai_answer ask(httplib::Client& client, const std::string& prompt,
-                    const std::string& data_url) const {
+  /// One query (max_tokens 0: the configured value).
+  openai_answer ask(httplib::Client& client, const std::string& prompt, const std::string& data_url,
+                    int max_tokens = 0) const {
     openai_answer a;
-    const std::string payload = body(prompt, data_url);
+    const std::string payload =
+        body(prompt, data_url, max_tokens > 0 ? max_tokens : m_cfg.max_tokens);
     const std::string url = m_path + "/chat/completions";
     const auto t0 = std::chrono::steady_clock::now();
     for (int attempt = 0;; ++attempt) {
@@ -552,6 +683,15 @@ class openai_grounder {
     q.message = p.reason;
     for (std::size_t i = 0; i < p.boxes.size(); ++i)
       q.boxes.push_back({p.boxes[i].box, 1.0 / double(i + 1)});
+    if (p.boxes.empty() && !p.points.empty()) {
+      // a query result carries boxes only (point metrics come with the metric protocol): the
+      // points are described and the raw answer kept, so the run can be rescored later
+      q.status = query_status::empty;
+      q.message = std::to_string(p.points.size()) + " point(s), not boxes:";
+      for (const auto& pt : p.points)
+        q.message += " (" + std::to_string(pt.x) + ", " + std::to_string(pt.y) + ")";
+      if (!p.reason.empty()) q.message += "; " + p.reason;
+    }
     return q;
   }
 
@@ -560,6 +700,8 @@ class openai_grounder {
   nlohmann::json m_extra;
   std::string m_host, m_path;
   std::string m_key;  ///< never leaves this object except in the Authorization header
+  client_preprocess m_send;
+  frame_check_result m_frame;
 };
 
 static_assert(DescribedGrounder<openai_grounder>);
