@@ -281,7 +281,11 @@ TEST_CASE("JSON Lines batches: any batch, read size and thread count reads like 
     sizes.first_read = 1 + rng.below(300);
     sizes.max_read = sizes.first_read + rng.below(700);
     sizes.jsonl_batch_bytes = 1 + rng.below(5000);
-    check_jsonl_stream(text, o, sizes, 1 + rng.below(9));
+    // The run's config_hash: records carry "abc" or none, so "xyz" makes the first "abc" record
+    // an error (in file order with the syntax errors), "abc" and none check and pass.
+    predictions_read_options of = o;
+    of.config_hash = f % 4 == 1 ? "abc" : f % 4 == 2 ? "xyz" : "";
+    check_jsonl_stream(text, of, sizes, 1 + rng.below(9));
   }
   // A line above the limit is an error naming its line, after the good lines before it.
   detail::predictions_stream_sizes sizes;

@@ -92,8 +92,9 @@ inline std::string render_html(const report_input& in) {
     h += "<td>" + format_percent(r.accuracy_50_95) + "</td></tr>\n";
   }
   h += "</table></div>\n<p class=\"meta\">Recall and accuracy in percent. R@k: a ground-truth box "
-       "of the phrase is among the top k boxes at IoU &ge; 0.5; upper bound: among all proposals. "
-       "Acc@t: top-1 IoU &ge; t.</p>\n";
+       "of the phrase is among the top k boxes (hit when " +
+       html_escape(report_hit_rules(in.runs)) +
+       "); upper bound: among all proposals. Acc@t: top-1 IoU &ge; t.</p>\n";
   h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th><th>Format failures</th>"
        "<th>Empty</th><th>Errors</th><th>Latency mean (s)</th><th>p50 (s)</th><th>p95 (s)</th>"
        "<th>Queries/s</th></tr>\n";

@@ -65,7 +65,7 @@ inline std::string render_markdown(const report_input& in) {
       m += "\n";
     }
   };
-  m += "\nRecall and accuracy in percent.";
+  m += "\nRecall and accuracy in percent; hit when " + e(report_hit_rules(in.runs)) + ".";
   m += detail::report_in_process_note(in);
   m += "\n\n## Recall@1 per phrase type\n\n| Type |";
   group_table(types, "", "---:|", detail::report_find_type, [&](const recall_row* row) {

@@ -8,6 +8,7 @@
 #include <groundeval/concepts/grounder.hpp>
 
 #include <cstddef>
+#include <string>
 #include <string_view>
 
 namespace groundeval {
@@ -30,6 +31,10 @@ struct predictions_read_options {
   /// Threads that parse a predictions file (0: hardware concurrency; small inputs stay on the
   /// calling thread). Results and errors do not depend on it.
   unsigned threads = 0;
+  /// When not empty, a JSON Lines record whose "config_hash" is another one is an error naming
+  /// the file and line (detail::check_config_hash): the run's manifest's hash, so that results
+  /// of another configuration are never credited to the run.
+  std::string config_hash;
 };
 
 namespace detail {

@@ -12,6 +12,7 @@
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 #pragma once
 
+#include <groundeval/detail/config_hash.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/predictions.hpp>
 #include <groundeval/io/json/predictions_format.hpp>
@@ -316,6 +317,7 @@ inline void parse_jsonl_text(std::string_view text, const std::string& source,
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
     out.push_back(parse_jsonl_record(l, source, line, opt));
+    check_config_hash(out.back().config_hash, opt.config_hash, source, line);
   }
 }
 

@@ -12,6 +12,7 @@
 // records, whatever the file size (an MDETR entry longer than a batch is held whole).
 #pragma once
 
+#include <groundeval/detail/config_hash.hpp>
 #include <groundeval/detail/parallel.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/predictions.hpp>
@@ -251,6 +252,7 @@ class jsonl_batch_reader {
           if (!dec.decode(d + l.begin, l.size, l.line, m_opt, m_records[i]))
             m_records[i] = reference_predictions::parse_jsonl_record(
                 std::string_view(d + l.begin, l.size), m_source, l.line, m_opt);
+          check_config_hash(m_records[i].config_hash, m_opt.config_hash, m_source, l.line);
         } catch (...) {
           failed[k] = {i, std::current_exception()};
           return;
