@@ -268,6 +268,8 @@ TEST_CASE("a data set without evaluable phrases is refused before anything is wr
                     "flickr30k:x: the data set has no evaluable phrase (no phrase whose chain "
                     "has a ground-truth box): nothing to run or evaluate");
   CHECK(!std::filesystem::exists(opt.out));
+}
+
 namespace {
 /// Answers batches of sentences, but "is interrupted" after the first two requests of its second
 /// batch: it answers only those and says stop (as the Python binding does on KeyboardInterrupt).
