@@ -316,8 +316,9 @@ inline void parse_jsonl_text(std::string_view text, const std::string& source,
     b = e + 1;
     if (!l.empty() && l.back() == '\r') l.remove_suffix(1);
     if (l.find_first_not_of(" \t") == std::string_view::npos) continue;
-    out.push_back(parse_jsonl_record(l, source, line, opt));
-    check_config_hash(out.back().config_hash, opt.config_hash, source, line);
+    auto r = parse_jsonl_record(l, source, line, opt);
+    check_config_hash(r.config_hash, opt.config_hash, source, line);
+    out.push_back(std::move(r));
   }
 }
 
