@@ -318,7 +318,16 @@ inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record&
       e["geometry"] = std::move(g);
   }
   // Invalid UTF-8 in model text is replaced rather than aborting the whole file.
-  os << e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  const std::string line = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // never write what the readers refuse (grounders cut raw_text and message: io/limits.hpp)
+  if (line.size() > max_jsonl_line_bytes)
+    throw error(error_kind::invalid, "predictions record", 0,
+                "image " + r.image_id + " sentence " + std::to_string(r.sentence_id) + " phrase " +
+                    std::to_string(r.phrase_index) + ": the record is " +
+                    std::to_string(line.size()) + " bytes, above the " +
+                    std::to_string(max_jsonl_line_bytes >> 20) +
+                    " MiB limit of a JSON Lines record");
+  os << line << '\n';
 }
 
 inline void write_jsonl_predictions(std::ostream& os, const prediction_set& p) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <groundeval/concepts/grounder.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <cstddef>
 #include <string>
@@ -19,9 +20,9 @@ enum class predictions_format {
   jsonl        ///< JSON Lines, one phrase query per line
 };
 
-/// Longest JSON Lines record read (a longer line is an error naming the file and line, so a
-/// corrupt file cannot exhaust memory); a record of 100 boxes is about 10 KiB.
-inline constexpr std::size_t max_jsonl_line_bytes = std::size_t{64} << 20;
+// max_jsonl_line_bytes (io/limits.hpp), shared with the writers: the longest JSON Lines record
+// read (a longer line is an error naming the file and line, so a corrupt file cannot exhaust
+// memory).
 /// Deepest JSON nesting of a JSON Lines record (a deeper one is an error naming file and line).
 inline constexpr std::size_t max_jsonl_nesting = 64;
 
