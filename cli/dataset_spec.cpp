@@ -169,6 +169,9 @@ loaded_statistics load_statistics(const statistics_request& r) {
     o.strict = !r.lenient;
     o.threads = r.threads;
     o.missing_chain_is_error = r.missing_chain_error;
+    // Only a phrase sample needs the samples themselves; otherwise statistics only (every
+    // image read, checked and counted, nothing held: flat memory, nothing to gather or free).
+    o.keep_samples = sampling.by_phrase.value_or(false);
     problem_sink sink(!r.lenient);
     if (!r.ids_file.empty()) o.image_ids = read_split_file(r.ids_file, sink);
     bool empty_sample = false;

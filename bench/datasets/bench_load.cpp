@@ -9,6 +9,7 @@
 // (full scale, ~30 s). See docs/datasets.md for the recorded numbers and the comparison with the
 // reference Python parsers (scripts/bench_reference_parsers.py).
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
+#include <groundeval/detail/parallel.hpp>
 #if __has_include(<nlohmann/json.hpp>) && __has_include(<simdjson.h>)
 #include <groundeval/datasets/json/mdetr.hpp>
 #define GROUNDEVAL_BENCH_HAS_JSON 1

@@ -9,6 +9,11 @@
 // Reference: set GROUNDEVAL_MDETR_FLICKR_EVAL=PATH/TO/flickr_eval.py (needs python3 + numpy and
 // the file data above); BM_reference_mdetr then runs scripts/reference_eval.py once and reports
 // the reference's evaluate() time as its manual time, so both rows come from the same run.
+// Reading predictions files (bytes per second of file): BM_read_predictions/<format>/<threads>
+// is the fast reader (format 0 = the MDETR JSON of GROUNDEVAL_BENCH_PREDICTIONS, 1 = the JSON
+// Lines of GROUNDEVAL_BENCH_PREDICTIONS_JSONL, e.g. from generate_predictions.py --format jsonl;
+// threads 0 = all), BM_read_predictions_reference/<format> the reference parser on nlohmann/json
+// (what groundeval used before), BM_evaluate_file/<format> the whole streamed read + evaluate.
 #include <groundeval/datasets/xml/flickr30k_entities.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/io/json/predictions.hpp>
@@ -164,5 +169,88 @@ void BM_reference_mdetr(benchmark::State& st) {
   for (auto _ : st) st.SetIterationTime(best);
 }
 BENCHMARK(BM_reference_mdetr)->UseManualTime()->Iterations(1)->Unit(benchmark::kMillisecond);
+
+/// The predictions file of `format` (0 MDETR JSON, 1 JSON Lines), or nullptr (skips `st`).
+const char* predictions_file(benchmark::State& st, std::int64_t format) {
+  const char* var =
+      format == 0 ? "GROUNDEVAL_BENCH_PREDICTIONS" : "GROUNDEVAL_BENCH_PREDICTIONS_JSONL";
+  const char* path = env(var);
+  if (!path) {
+    st.SkipWithError((std::string("set ") + var).c_str());
+    for (auto _ : st) {
+    }
+  }
+  return path;
+}
+
+void set_bytes(benchmark::State& st, const char* path) {
+  std::ifstream f(path, std::ios::binary | std::ios::ate);
+  st.SetBytesProcessed(st.iterations() * static_cast<std::int64_t>(f.tellg()));
+  st.SetLabel(path);
+}
+
+void BM_read_predictions(benchmark::State& st) {
+  const char* path = predictions_file(st, st.range(0));
+  if (!path) return;
+  predictions_read_options o;
+  o.threads = static_cast<unsigned>(st.range(1));
+  for (auto _ : st) {
+    auto p = read_predictions(path, o);
+    benchmark::DoNotOptimize(p);
+  }
+  set_bytes(st, path);
+}
+// Args: format (0 MDETR JSON, 1 JSON Lines), threads (0 = all).
+BENCHMARK(BM_read_predictions)
+    ->ArgsProduct({{0, 1}, {1, 0}})
+    ->ArgNames({"format", "threads"})
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_read_predictions_reference(benchmark::State& st) {
+  const char* path = predictions_file(st, st.range(0));
+  if (!path) return;
+  namespace ref = groundeval::detail::reference_predictions;
+  for (auto _ : st) {
+    const std::string text = groundeval::detail::read_text_file(path);
+    prediction_set p;
+    if (st.range(0) == 0) {
+      p = ref::parse_mdetr_predictions(text, path, {});
+    } else {
+      std::istringstream in(text);
+      std::string line;
+      for (std::size_t n = 1; std::getline(in, line); ++n)
+        if (line.find_first_not_of(" \t\r") != std::string::npos)
+          p.phrases.push_back(ref::parse_jsonl_record(line, path, n, {}));
+    }
+    benchmark::DoNotOptimize(p);
+  }
+  set_bytes(st, path);
+}
+BENCHMARK(BM_read_predictions_reference)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("format")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
+
+void BM_evaluate_file(benchmark::State& st) {
+  const char* path = predictions_file(st, st.range(0));
+  if (!path) return;
+  const auto& d = data();
+  evaluation_options o;
+  o.count_missing_as_miss = true;
+  for (auto _ : st) {
+    auto r = evaluate_predictions_file(d.data, path, o);
+    benchmark::DoNotOptimize(r);
+  }
+  set_bytes(st, path);
+}
+BENCHMARK(BM_evaluate_file)
+    ->Arg(0)
+    ->Arg(1)
+    ->ArgName("format")
+    ->UseRealTime()
+    ->Unit(benchmark::kMillisecond);
 
 }  // namespace

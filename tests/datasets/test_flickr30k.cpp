@@ -194,6 +194,16 @@ void expect_load_error(const std::string& xml, const std::string& txt, const std
   REQUIRE_FALSE(res.problems.empty());
   CHECK(res.problems[0].file == d.str() + "/" + rel);
   CHECK(res.problems[0].line == line);
+  // Statistics only (keep_samples = false): the same error, the same problems and counts.
+  auto counted = o;
+  counted.keep_samples = false;
+  require_error_at([&] { (void)load_flickr30k_entities(counted); }, d.str() + "/" + rel, line,
+                   fragment);
+  const auto c = load_flickr30k_entities_lenient(counted);
+  REQUIRE(c.problems.size() == res.problems.size());
+  for (std::size_t i = 0; i < c.problems.size(); ++i)
+    CHECK(c.problems[i].to_string() == res.problems[i].to_string());
+  CHECK(to_json(c.statistics) == to_json(res.statistics));
 }
 
 }  // namespace

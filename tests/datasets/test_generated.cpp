@@ -93,6 +93,18 @@ TEST_CASE("generated data set: loader statistics equal the generator's independe
       differ += same ? 0 : 1;
     }
     CHECK(differ == 0);
+    // Statistics only (what `groundeval stats` loads): the same statistics, no samples held;
+    // the load's timeline accounts for every worker and image.
+    o.keep_samples = false;
+    const auto counted = load_flickr30k_entities_detailed(o);
+    CHECK(to_json(counted.statistics) == to_json(st));
+    CHECK(counted.dataset.size() == 0);
+    std::size_t images = 0;
+    for (const auto n : counted.timeline.worker_images) images += n;
+    CHECK(images == counted.image_ids.size());
+    CHECK(counted.timeline.worker_cpu.size() == counted.timeline.worker_images.size());
+    CHECK(counted.timeline.serial_fraction() >= 0.0);
+    CHECK(counted.timeline.serial_fraction() < 1.0);
   }
   // The generated set contains every edge case at least once.
   const auto& all = expected.at("all");

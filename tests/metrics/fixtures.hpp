@@ -6,9 +6,13 @@
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/eval/predictions.hpp>
 
+#include <cstdio>
+#include <fstream>
 #include <initializer_list>
 #include <string>
 #include <vector>
+
+#include <unistd.h>
 
 namespace groundeval::test {
 
@@ -50,6 +54,14 @@ inline sentence_prediction sent(std::string image, std::string sentence,
   p.sentence_id = std::move(sentence);
   p.boxes = std::move(lists);
   return p;
+}
+
+/// Writes `text` to a scratch file named after `name` and this process; returns its path.
+inline std::string write_tmp(const std::string& name, const std::string& text) {
+  const std::string path =
+      std::string(P_tmpdir) + "/groundeval_test_" + std::to_string(::getpid()) + "_" + name;
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
 }
 
 }  // namespace groundeval::test

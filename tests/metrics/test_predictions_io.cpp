@@ -17,19 +17,8 @@
 #include <utility>
 #include <vector>
 
-#include <unistd.h>
-
 using namespace groundeval;
 using namespace groundeval::test;
-
-namespace {
-std::string write_tmp(const std::string& name, const std::string& text) {
-  const std::string path =
-      std::string(P_tmpdir) + "/groundeval_test_" + std::to_string(::getpid()) + "_" + name;
-  std::ofstream(path, std::ios::binary) << text;
-  return path;
-}
-}  // namespace
 
 TEST_CASE("MDETR predictions: ids as Python's str(), boxes as double", "[io]") {
   const auto p = parse_mdetr_predictions(

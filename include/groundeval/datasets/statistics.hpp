@@ -57,23 +57,31 @@ class sample_counter {
  public:
   /// Counts one sample (a sentence) and its phrases; images are counted by count_image().
   void add(const sample& s) {
-    ++m_sentences;
-    bool any = false;
-    for (const phrase& p : s.phrases) {
-      ++m_phrases;
-      const bool evaluable = !p.boxes.empty();
-      if (p.chain_id == "0" && !evaluable) ++m_notvisual;
-      for (const auto& t : p.types) {
-        bump(m_all, t);
-        if (evaluable) bump(m_evaluable, t);
-      }
-      if (evaluable) {
-        any = true;
-        ++m_evaluable_phrases;
-        m_gt_boxes += p.boxes.size();
-      }
+    for (const phrase& p : s.phrases) add_phrase(p.chain_id, p.types, p.boxes.size());
+    end_sample();
+  }
+  /// Counts one phrase of the current sample from its chain id, types and number of ground-truth
+  /// boxes (a loader that does not build the sample counts this way); end_sample() closes it.
+  template <class Types>
+  void add_phrase(std::string_view chain_id, const Types& types, std::size_t boxes) {
+    ++m_phrases;
+    const bool evaluable = boxes > 0;
+    if (chain_id == "0" && !evaluable) ++m_notvisual;
+    for (const auto& t : types) {
+      bump(m_all, t);
+      if (evaluable) bump(m_evaluable, t);
     }
-    if (any) ++m_evaluable_sentences;
+    if (evaluable) {
+      m_any = true;
+      ++m_evaluable_phrases;
+      m_gt_boxes += boxes;
+    }
+  }
+  /// Ends the current sample (a sentence).
+  void end_sample() noexcept {
+    ++m_sentences;
+    if (m_any) ++m_evaluable_sentences;
+    m_any = false;
   }
   void count_image() noexcept { ++m_images; }
 
@@ -103,6 +111,7 @@ class sample_counter {
   }
   std::size_t m_images = 0, m_sentences = 0, m_evaluable_sentences = 0, m_phrases = 0;
   std::size_t m_evaluable_phrases = 0, m_gt_boxes = 0, m_notvisual = 0;
+  bool m_any = false;  // the current sample has an evaluable phrase
   type_counts m_all, m_evaluable;
 };
 
