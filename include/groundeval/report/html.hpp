@@ -172,8 +172,8 @@ inline std::string render_html(const report_input& in) {
          " (B)</h3>\n<p>" + std::to_string(p.phrases) + " phrases on " + std::to_string(p.images) +
          " images. McNemar's exact test on Recall@1: both right " + std::to_string(p.both_right) +
          ", only A " + std::to_string(p.a_only) + ", only B " + std::to_string(p.b_only) +
-         ", neither " + std::to_string(p.neither) + "; p = " + format_p_value(p.mcnemar_p) +
-         ".</p>\n";
+         ", neither " + std::to_string(p.neither) + "; " +
+         html_escape(format_p_clause(p.mcnemar_p)) + ".</p>\n";
     h += "<table>\n<tr><th class=\"l\">Recall</th><th>A</th><th>B</th><th>B &minus; A</th></tr>\n";
     for (const auto& rc : p.recall) {
       auto ci = [](const interval_row& x, bool diff) {
@@ -181,7 +181,7 @@ inline std::string render_html(const report_input& in) {
         return f(x.estimate) + " <span class=\"meta\">[" + f(x.lower) + ", " + f(x.upper) +
                "]</span>";
       };
-      h += "<tr><td class=\"l\">R@" + std::to_string(rc.k) + "</td><td>" + ci(rc.a, false) +
+      h += "<tr><td class=\"l\">" + recall_label(rc.k) + "</td><td>" + ci(rc.a, false) +
            "</td><td>" + ci(rc.b, false) + "</td><td>" + ci(rc.difference, true) + "</td></tr>\n";
     }
     h += "</table>\n<p class=\"meta\">" + detail::report_bootstrap_note(p) +
@@ -227,6 +227,9 @@ inline std::string render_html(const report_input& in) {
            std::to_string(c.phrase_index) + "</span>";
       for (const auto& [run, iou] : c.ious)
         h += "<br>" + report_run_cell(in, run) + ": IoU " + format_fixed(iou, 2);
+      for (const auto& [run, text] : c.raw_answers)
+        h += "<br><span class=\"meta\">" + html_escape(run) + " answered:</span> <code>" +
+             html_escape(detail::svg_shorten(text, raw_answer_shown_chars)) + "</code>";
       h += "</figcaption></figure>\n";
     }
     h += "</div>\n";

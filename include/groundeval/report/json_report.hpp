@@ -151,6 +151,9 @@ inline std::string render_json(const report_input& in) {
     w.begin_object("iou", true);
     for (const auto& [run, iou] : c.ious) w.value(run, iou);
     w.end_object();
+    w.begin_object("raw_answers", true);
+    for (const auto& [run, text] : c.raw_answers) w.value(run, text);
+    w.end_object();
     w.value("png", c.png);
     w.end_object();
   }

@@ -97,15 +97,15 @@ inline std::string render_markdown(const report_input& in) {
          " phrases on " + std::to_string(p.images) +
          " images. McNemar's exact test on Recall@1: both right " + std::to_string(p.both_right) +
          ", only A " + std::to_string(p.a_only) + ", only B " + std::to_string(p.b_only) +
-         ", neither " + std::to_string(p.neither) + "; p = " + format_p_value(p.mcnemar_p) +
+         ", neither " + std::to_string(p.neither) + "; " + format_p_clause(p.mcnemar_p) +
          ".\n\n| Recall | A | B | B − A |\n|---|---:|---:|---:|\n";
     for (const auto& rc : p.recall) {
       auto ci = [](const interval_row& x, bool diff) {
         auto f = diff ? format_points : format_percent;
         return f(x.estimate) + " [" + f(x.lower) + ", " + f(x.upper) + "]";
       };
-      m += "| R@" + std::to_string(rc.k) + " | " + ci(rc.a, false) + " | " + ci(rc.b, false) +
-           " | " + ci(rc.difference, true) + " |\n";
+      m += "| " + recall_label(rc.k) + " | " + ci(rc.a, false) + " | " + ci(rc.b, false) + " | " +
+           ci(rc.difference, true) + " |\n";
     }
     m += "\n" + detail::report_bootstrap_note(p) + ".\n";
     if (!p.types.empty()) {
@@ -129,6 +129,13 @@ inline std::string render_markdown(const report_input& in) {
          std::to_string(c.sentence_index) + ", phrase " + std::to_string(c.phrase_index);
     for (const auto& [run, iou] : c.ious) m += "; " + e(run) + " IoU " + format_fixed(iou, 2);
     m += "\n";
+    for (const auto& [run, text] : c.raw_answers) {  // separate appends: see `cell`
+      m += '\n';
+      m += e(run);
+      m += " answered: ";
+      m += e(detail::svg_shorten(text, raw_answer_shown_chars));
+      m += '\n';
+    }
     if (!c.png.empty()) m += "\n![" + e(c.phrase) + "](" + detail::report_url_path(c.png) + ")\n";
   }
   return m;

@@ -116,6 +116,9 @@ struct gallery_case {
   std::string sentence, phrase;
   /// Top-1 IoU of each run shown (NaN: no box, e.g. a format failure).
   std::vector<std::pair<std::string, double>> ious;
+  /// The raw answer text of the runs whose answer is a format failure (run name, text as the run
+  /// recorded it), so a reader sees what could not be parsed; empty when not recorded.
+  std::vector<std::pair<std::string, std::string>> raw_answers;
   std::string png;  ///< path of the overlay relative to the report directory (case_png_path)
 };
 
