@@ -30,6 +30,7 @@ inline std::string render_json(const report_input& in) {
     w.value("recall_at_5", r.r_at_5);
     w.value("recall_at_10", r.r_at_10);
     w.value("upper_bound", r.upper_bound);
+    w.value("pointing_game", r.pointing_game);
     w.end_object();
   };
   auto interval = [&](std::string_view key, const interval_row& x) {
@@ -77,6 +78,7 @@ inline std::string render_json(const report_input& in) {
     w.value("format_failures", r.format_failures);
     w.value("empty_answers", r.empty_answers);
     w.value("errors", r.errors);
+    w.value("point_answers", r.point_answers);
     if (detail::report_has_latency(r)) {
       w.begin_object("latency", true);
       w.value("count", r.latency->count);

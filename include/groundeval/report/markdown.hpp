@@ -28,9 +28,9 @@ inline std::string render_markdown(const report_input& in) {
   m += "\n\n## Runs\n\n| Run | Grounder | Data set | Images | Phrases | R@1 | R@5 | R@10 | Upper "
        "bound | Mean IoU |";
   for (double t : accuracy_thresholds) m += " Acc@" + detail::report_threshold_label(t) + " |";
-  m += " Acc@0.5:0.95 | Format failures | Empty | Errors | Latency mean (s) | p50 (s) | p95 (s) | "
-       "Queries/s |\n|---|---|---|";
-  for (int i = 0; i < 20; ++i) m += "---:|";
+  m += " Acc@0.5:0.95 | Pointing game | Format failures | Empty | Errors | Point answers | Latency "
+       "mean (s) | p50 (s) | p95 (s) | Queries/s |\n|---|---|---|";
+  for (int i = 0; i < 22; ++i) m += "---:|";
   m += "\n";
   for (const auto& r : in.runs) {
     m += "| " + e(r.name) + " | " + e(r.grounder) + " | " + e(r.dataset) + " | " +
@@ -40,7 +40,8 @@ inline std::string render_markdown(const report_input& in) {
     cell(m, format_fixed(r.mean_iou, 3));
     for (double v : r.accuracy_at) cell(m, format_percent(v));
     cell(m, format_percent(r.accuracy_50_95));
-    for (std::uint64_t v : {r.format_failures, r.empty_answers, r.errors})
+    cell(m, format_percent(r.overall.pointing_game));
+    for (std::uint64_t v : {r.format_failures, r.empty_answers, r.errors, r.point_answers})
       cell(m, std::to_string(v));
     for (const auto& c : detail::report_latency_cells(r)) cell(m, c);
     m += "\n";
@@ -65,7 +66,9 @@ inline std::string render_markdown(const report_input& in) {
       m += "\n";
     }
   };
-  m += "\nRecall and accuracy in percent.";
+  m += "\nRecall, accuracy and pointing game in percent (pointing game: the top point, a point "
+       "answer's first point or else the top-1 box centre, lies in a ground-truth box; point "
+       "answers: points and no box, misses for recall and IoU).";
   m += detail::report_in_process_note(in);
   m += "\n\n## Recall@1 per phrase type\n\n| Type |";
   group_table(types, "", "---:|", detail::report_find_type, [&](const recall_row* row) {

@@ -383,6 +383,19 @@ inline phrase_prediction_record parse_jsonl_record(std::string_view text, const 
           v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
     }
   }
+  if (auto it = e.find("points"); it != e.end() && !it->is_null()) {
+    if (!it->is_array())
+      throw error(error_kind::parse, source, line, "points must be a list of [x, y] pairs");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const auto& pt = (*it)[i];
+      const std::string pctx = "points: point " + std::to_string(i);
+      if (!pt.is_array() || pt.size() != 2)
+        throw error(error_kind::parse, source, line, pctx + " is not a list of 2 numbers");
+      r.result.points.push_back(
+          {detail::read_coord(pt[0], opt.allow_non_finite, source, line, pctx),
+           detail::read_coord(pt[1], opt.allow_non_finite, source, line, pctx)});
+    }
+  }
   if (auto it = e.find("geometry"); it != e.end() && !it->is_null())
     r.result.geometry = it->is_string() ? it->get<std::string>() : it->dump();
   if (auto it = e.find("latency_s"); it != e.end() && !it->is_null()) {
@@ -463,6 +476,11 @@ inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record&
   }
   e["boxes"] = std::move(boxes);
   e["scores"] = std::move(scores);
+  if (!r.result.points.empty()) {
+    auto points = nlohmann::ordered_json::array();
+    for (const auto& pt : r.result.points) points.push_back({pt.x, pt.y});
+    e["points"] = std::move(points);
+  }
   e["status"] = std::string(to_string(r.result.status));
   e["message"] = r.result.message;
   e["raw_text"] = r.result.raw_text;
