@@ -7,9 +7,13 @@
 #include <groundeval/config.hpp>
 #include <groundeval/error.hpp>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <exception>
+#include <iostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace groundeval::cli {
@@ -70,9 +74,22 @@ int main(int argc, char** argv, const grounder_registry& kinds) {
   g_grounders = &kinds;
   const std::vector<std::string> args(argv + 2, argv + argc);
   try {
-    return it->second.run(args);
+    const int rc = it->second.run(args);
+    // Output that never reached its file (a full disk, /dev/full, a closed pipe with SIGPIPE
+    // ignored) is a failure, not a success with a short file.
+    errno = 0;
+    if (std::fflush(stdout) != 0 || std::ferror(stdout) || !std::cout.flush())
+      throw error(error_kind::io, "<stdout>", 0,
+                  std::string("write error") +
+                      (errno ? std::string(": ") + std::strerror(errno) : std::string()));
+    return rc;
   } catch (const error& e) {
-    std::fprintf(stderr, "groundeval %s: error: %s\n", name.c_str(), e.what());
+    // "groundeval CMD: error: what" (a message that starts with "CMD: " already says the command)
+    std::string_view what = e.what();
+    if (what.starts_with(name) && what.substr(name.size()).starts_with(": "))
+      what.remove_prefix(name.size() + 2);
+    std::fprintf(stderr, "groundeval %s: error: %.*s\n", name.c_str(),
+                 static_cast<int>(what.size()), what.data());
     return 1;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "groundeval %s: unexpected error: %s\n", name.c_str(), e.what());

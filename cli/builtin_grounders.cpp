@@ -6,6 +6,7 @@
 #include "openai_spec.hpp"
 
 #include <groundeval/cli/app.hpp>
+#include <groundeval/detail/file.hpp>
 #include <groundeval/grounders/baselines.hpp>
 #include <groundeval/grounders/json/proposals.hpp>
 #include <groundeval/grounders/json/replay.hpp>
@@ -93,7 +94,22 @@ openai_config openai_config_from_spec(const grounder_spec& s) {
 
 namespace {
 
-any_grounder make_openai(const grounder_spec& s, const in_memory_dataset&) {
+/// The server is sent the images: a data set without its image folder, or whose first image
+/// is not there, stops before the run with the path it tried.
+void check_images(const grounder_spec& s, const in_memory_dataset& data) {
+  if (data.size() == 0) return;
+  if (data.image_dir().empty())
+    s.fail("the data set '" + data.name() +
+           "' has no image folder, and the server must be sent the images: give it with "
+           "--images DIR (or flickr30k:DIR with DIR/flickr30k-images; mdetr:FILE.json?images=DIR)");
+  const std::string first = data.image_path(data[0]);
+  if (!detail::file_exists(first))
+    s.fail("the data set's first image '" + first +
+           "' cannot be read: is the image folder right (--images DIR)?");
+}
+
+any_grounder make_openai(const grounder_spec& s, const in_memory_dataset& data) {
+  check_images(s, data);
   openai_config c = openai_config_from_spec(s);
   try {
     return any_grounder(openai_adapter(std::move(c)));

@@ -9,6 +9,7 @@
 #include "demo_predictions.hpp"
 
 #include <groundeval/error.hpp>
+#include <groundeval/run/lock.hpp>
 
 #include <algorithm>
 #include <cstdint>
@@ -30,7 +31,9 @@ inline constexpr const char* usage =
     "predictions over the bundled demo photographs and writes the comparison report to\n"
     "DIR/report/index.html (default DIR: ./groundeval-demo). Offline, a few seconds.\n"
     "  --out DIR   output folder: photos/ (a copy of the data set), synthetic-replay.jsonl,\n"
-    "              runs/<name>/, report/\n"
+    "              runs/<name>/, report/; new, empty, or an earlier demo's (marked by its\n"
+    "              .groundeval-demo file), which the demo then replaces. Nothing else is\n"
+    "              deleted: another non-empty folder is refused.\n"
     "  --data DIR  the data set (default: groundeval's data/demo-photos): six real photographs\n"
     "              from scikit-image (public domain / CC0) with a few dozen phrases and boxes\n"
     "              written by hand in the Flickr30k Entities format; not Flickr30k Entities.\n"
@@ -60,7 +63,9 @@ inline int run(const std::vector<std::string>& args) {
                 "installed); pass --data DIR");
   const fs::path dir(out);
   const fs::path data = dir / "photos";
-  fs::create_directories(dir);
+  std::string cmd = "groundeval demo";
+  for (const auto& a : args) cmd += " " + a;
+  const dir_lock lock = claim_output_directory(dir, ".groundeval-demo", "groundeval demo", cmd);
   fs::remove_all(data);
   fs::copy(src, data, fs::copy_options::recursive);
   const std::string spec = "flickr30k:" + data.string();

@@ -11,6 +11,8 @@
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/report.hpp>
 #include <groundeval/io/json/predictions.hpp>
+#include <groundeval/run/manifest.hpp>
+#include <groundeval/run/queries.hpp>
 
 #include <chrono>
 #include <cstdio>
@@ -25,7 +27,8 @@ namespace detail_evaluate {
 inline constexpr const char* usage =
     "usage: groundeval evaluate --dataset flickr30k:DIR|mdetr:FILE.json [--split test]\n"
     "                           --predictions FILE [--protocol any|merged] [--iou T]\n"
-    "                           [--json OUT] [--missing-as-miss] [--invalid-as-miss]\n"
+    "                           [--match iou|giou] [--json OUT] [--missing-as-miss]\n"
+    "                           [--invalid-as-miss]\n"
     "                           [--allow-non-finite] [--quiet]\n"
     "\n"
     "Evaluates a predictions file (MDETR JSON list or groundeval JSON Lines, detected from the\n"
@@ -35,6 +38,7 @@ inline constexpr const char* usage =
     "  --split NAME          train, val or test (default test; flickr30k only)\n"
     "  --protocol P          any (ANY-box, default) or merged (MERGED-box)\n"
     "  --iou T               hit threshold, IoU >= T (default 0.5)\n"
+    "  --match giou          a hit is GIoU >= T (MDETR's and GLIP's RefExp rule; default iou)\n"
     "  --json OUT            write the JSON report (docs/metrics.md)\n"
     "  --missing-as-miss     count phrases without a prediction as misses instead of failing\n"
     "  --invalid-as-miss     count malformed entries (wrong number of lists, chain id mismatch)\n"
@@ -76,7 +80,9 @@ inline int run(const std::vector<std::string>& args) {
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
   const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
+  require_evaluable_phrases(data.dataset, data.description);
   const auto t1 = clock::now();
+  ropt.config_hash = run_config_hash_of(predictions);  // a run directory's records must match
   // Streamed: JSON Lines files of any size are evaluated in bounded memory.
   const evaluation_result res = evaluate_predictions_file(data.dataset, predictions, opt, ropt);
   const auto t2 = clock::now();

@@ -53,6 +53,8 @@ inline int run(const std::vector<std::string>& args) {
     throw error(error_kind::config,
                 std::string("merge: give the shard directories and --out DIR\n") + usage);
   merge_options opt;
+  opt.lock_command = "groundeval merge";
+  for (const auto& a : args) opt.lock_command += " " + a;
   // A shard may have used its own copy of a config file and another --concurrency.
   opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",       "status",
                        "limit",      "command",  "concurrency",     "grounder_config"};

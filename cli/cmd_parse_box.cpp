@@ -4,13 +4,14 @@
 #include "command.hpp"
 
 #include <groundeval/error.hpp>
-#include <groundeval/grounders/parsers.hpp>
+#include <groundeval/grounders/parse_json.hpp>
 
-#include <charconv>
 #include <cstdio>
 #include <iostream>
 #include <iterator>
+#include <optional>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -46,81 +47,17 @@ std::string usage() {
   return u;
 }
 
-/// JSON string literal; invalid UTF-8 bytes become U+FFFD.
-std::string json_string(std::string_view s) {
-  std::string o = "\"";
-  for (std::size_t i = 0; i < s.size();) {
-    const auto c = static_cast<unsigned char>(s[i]);
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += char(c);
-      ++i;
-    } else if (c == '\n') {
-      o += "\\n";
-      ++i;
-    } else if (c == '\t') {
-      o += "\\t";
-      ++i;
-    } else if (c == '\r') {
-      o += "\\r";
-      ++i;
-    } else if (c < 0x20 || c == 0x7f) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", unsigned(c));
-      o += buf;
-      ++i;
-    } else if (c < 0x80) {
-      o += char(c);
-      ++i;
-    } else {
-      const std::size_t n = c >= 0xF0 && c < 0xF5 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
-      bool valid = n > 0 && c < 0xF5 && i + n <= s.size();
-      for (std::size_t k = 1; valid && k < n; ++k)
-        valid = (static_cast<unsigned char>(s[i + k]) & 0xC0) == 0x80;
-      if (valid) {
-        o.append(s.substr(i, n));
-        i += n;
-      } else {
-        o += "\\ufffd";
-        ++i;
-      }
-    }
-  }
-  o += '"';
-  return o;
-}
-
-/// 10 significant digits: hides the last-bit noise of the inverse maps (508.99999999999994
-/// prints as 509) while keeping 1e-5 px resolution on images up to 100000 px.
-std::string json_number(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.10g", v);
-  return buf;
-}
-
-std::string flag_list(std::uint8_t flags) {
-  std::string s = "[";
-  for (auto name : groundeval::flag_names(flags)) {
-    if (s.size() > 1) s += ", ";
-    s += json_string(name);
-  }
-  return s + "]";
-}
-
-groundeval::image_size parse_size(const std::string& v) {
+/// WxH with positive integers.
+groundeval::image_size parse_size(groundeval::cli::arg_reader& a) {
+  const std::string v = a.value();
   const auto x = v.find('x');
-  int w = 0, h = 0;
-  bool good = x != std::string::npos;
-  if (good) {
-    auto [p1, e1] = std::from_chars(v.data(), v.data() + x, w);
-    auto [p2, e2] = std::from_chars(v.data() + x + 1, v.data() + v.size(), h);
-    good = e1 == std::errc{} && e2 == std::errc{} && p1 == v.data() + x &&
-           p2 == v.data() + v.size() && w > 0 && h > 0;
-  }
-  if (!good)
-    throw groundeval::error(groundeval::error_kind::config, "--image-size", 0,
-                            "expected WxH with positive integers, e.g. 640x480, got '" + v + "'");
-  return {w, h};
+  const auto w = groundeval::detail::parse_integer<int>(std::string_view(v).substr(0, x));
+  const auto h = x == std::string::npos
+                     ? std::nullopt
+                     : groundeval::detail::parse_integer<int>(std::string_view(v).substr(x + 1));
+  if (!w || !h || *w <= 0 || *h <= 0)
+    a.fail("--image-size expects WxH with positive integers, e.g. 640x480, got '" + v + "'");
+  return {*w, *h};
 }
 
 int run(const std::vector<std::string>& args) {
@@ -128,80 +65,40 @@ int run(const std::vector<std::string>& args) {
   bool have_size = false, have_text = false;
   groundeval::image_size size{};
   std::vector<std::pair<std::string, std::string>> geom;
-  for (std::size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    auto value = [&](const char* opt) -> const std::string& {
-      if (i + 1 >= args.size())
-        throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
-                                std::string(opt) + " needs a value");
-      return args[++i];
-    };
-    if (a == "--help" || a == "-h") {
+  for (groundeval::cli::arg_reader a("parse-box", args); a.next();) {
+    if (a.help()) {
       std::fputs(usage().c_str(), stdout);
       return 0;
-    } else if (a == "--family") {
-      family = value("--family");
-    } else if (a == "--image-size") {
-      size = parse_size(value("--image-size"));
+    } else if (a.is("--family")) {
+      family = a.value();
+    } else if (a.is("--image-size")) {
+      size = parse_size(a);
       have_size = true;
-    } else if (a == "--geometry") {
-      const std::string& kv = value("--geometry");
+    } else if (a.is("--geometry")) {
+      const std::string kv = a.value();
       const auto eq = kv.find('=');
       if (eq == std::string::npos || eq == 0)
-        throw groundeval::error(groundeval::error_kind::config, "--geometry", 0,
-                                "expected KEY=VALUE, got '" + kv + "'");
+        a.fail("--geometry expects KEY=VALUE, got '" + kv + "'");
       geom.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
-    } else if (a.size() > 1 && a[0] == '-' && a[1] == '-') {
-      throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
-                              "unknown option '" + a + "'\n" + usage());
+    } else if (a.current().starts_with("--")) {
+      a.unknown(usage());
     } else {
-      if (have_text)
-        throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
-                                "expected exactly one TEXT argument (quote the answer)");
-      text = a;
+      if (have_text) a.fail("expected exactly one TEXT argument (quote the answer)");
+      text = a.current();
       have_text = true;
     }
   }
   if (family.empty() || !have_size || !have_text)
-    throw groundeval::error(groundeval::error_kind::config, "parse-box", 0,
-                            std::string("missing ") +
-                                (family.empty() ? "--family"
-                                 : !have_size   ? "--image-size"
-                                                : "TEXT") +
-                                "\n" + usage());
+    throw groundeval::error(groundeval::error_kind::config, std::string("parse-box: missing ") +
+                                                                (family.empty() ? "--family"
+                                                                 : !have_size   ? "--image-size"
+                                                                                : "TEXT") +
+                                                                "\n" + usage());
   if (text == "-") text.assign(std::istreambuf_iterator<char>(std::cin), {});
 
   const groundeval::geometry g = groundeval::family_geometry(family, size, geom);
-  const groundeval::parse_result r = groundeval::parse_answer(family, text, g);
-
-  std::string out = "{\"status\": " + json_string(groundeval::to_string(r.status)) +
-                    ", \"family\": " + json_string(family) + ", \"boxes\": [";
-  std::string labels = "[", box_flags = "[";
-  for (std::size_t i = 0; i < r.boxes.size(); ++i) {
-    const auto& b = r.boxes[i].box;
-    if (i) {
-      out += ", ";
-      labels += ", ";
-      box_flags += ", ";
-    }
-    out += "[" + json_number(b.x1) + ", " + json_number(b.y1) + ", " + json_number(b.x2) + ", " +
-           json_number(b.y2) + "]";
-    labels += json_string(r.boxes[i].label);
-    box_flags += flag_list(r.boxes[i].flags);
-  }
-  std::string points = "[";
-  for (std::size_t i = 0; i < r.points.size(); ++i) {
-    const auto& p = r.points[i];
-    points += std::string(i ? ", " : "") + "{\"point\": [" + json_number(p.x) + ", " +
-              json_number(p.y) + "], \"label\": " + json_string(p.label) +
-              ", \"flags\": " + flag_list(p.flags) + "}";
-  }
-  out += "], \"labels\": " + labels + "], \"box_flags\": " + box_flags +
-         "], \"points\": " + points + "], \"flags\": " + flag_list(r.flags()) +
-         ", \"partial\": " + (r.partial ? "true" : "false") +
-         ", \"reason\": " + (r.reason.empty() ? std::string("null") : json_string(r.reason)) +
-         ", \"geometry\": " + groundeval::to_json(r.geom) + "}\n";
-  std::fputs(out.c_str(), stdout);
+  const std::string out = groundeval::to_json(groundeval::parse_answer(family, text, g), family);
+  std::printf("%s\n", out.c_str());
   return 0;
 }
 

@@ -13,6 +13,7 @@
 #include <groundeval/report/json/case_answers.hpp>
 #include <groundeval/report/writer.hpp>
 #include <groundeval/run/manifest.hpp>
+#include <groundeval/run/queries.hpp>
 
 #if defined(GROUNDEVAL_CLI_HAS_IMAGE)
 #include <groundeval/report/png/cases.hpp>
@@ -29,7 +30,8 @@ namespace detail_report {
 
 inline constexpr const char* usage =
     "usage: groundeval report RUN_DIR... --out DIR [--dataset SPEC --split S]\n"
-    "                         [--protocol any|merged] [--iou T] [--missing-as-miss]\n"
+    "                         [--protocol any|merged] [--iou T] [--match iou|giou]\n"
+    "                         [--missing-as-miss]\n"
     "                         [--title TEXT] [--note TEXT]... [--blank-canvas] [--quiet]\n"
     "\n"
     "Evaluates each run directory (its predictions.jsonl) on the data set its manifest names\n"
@@ -40,6 +42,7 @@ inline constexpr const char* usage =
     "otherwise the cases are listed without pictures. Options:\n"
     "  --protocol P       any (ANY-box, default) or merged (MERGED-box)\n"
     "  --iou T            hit threshold, IoU >= T (default 0.5)\n"
+    "  --match giou       a hit is GIoU >= T (MDETR's and GLIP's RefExp rule; default iou)\n"
     "  --missing-as-miss  count phrases a run has no answer for as misses (partial runs)\n"
     "  --title TEXT       the report's title\n"
     "  --note TEXT        a note printed with the report (repeatable; e.g. where the data or\n"
@@ -83,6 +86,7 @@ inline int run(const std::vector<std::string>& args) {
 
   const loaded_runs loaded = load_runs(dirs, eo.dataset, eo.split);
   const loaded_dataset& data = loaded.data;
+  require_evaluable_phrases(data.dataset, data.description);
   if (!loaded.warning.empty()) notes.push_back(loaded.warning);
   std::vector<report::evaluated_run> runs;
   for (std::size_t i = 0; i < dirs.size(); ++i) {
@@ -92,8 +96,10 @@ inline int run(const std::vector<std::string>& args) {
     r.grounder = spec.empty() ? "?" : spec;
     r.in_process = manifest_value(loaded.manifests[i], "latency") == "in-process";
     // Streamed: memory does not grow with the file (docs/metrics.md).
-    r.result =
-        evaluate_predictions_file(data.dataset, (dirs[i] / "predictions.jsonl").string(), eo.eval);
+    predictions_read_options ropt;
+    ropt.config_hash = manifest_value(loaded.manifests[i], "config_hash");
+    r.result = evaluate_predictions_file(data.dataset, (dirs[i] / "predictions.jsonl").string(),
+                                         eo.eval, ropt);
     if (r.result.warnings.missing_phrases > 0)
       notes.push_back(r.name + ": " + std::to_string(r.result.warnings.missing_phrases) +
                       " phrases have no answer and count as misses (a partial run)");

@@ -23,9 +23,11 @@ namespace groundeval::cli {
 namespace detail_run {
 
 inline constexpr const char* usage =
-    "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S]\n"
+    "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S] [--images "
+    "DIR]\n"
     "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
-    "                      [--shard i/n] [--start-over] [--concurrency C] [--quiet]\n"
+    "                      [--shard i/n] [--start-over | --retry-errors] [--concurrency C]\n"
+    "                      [--quiet]\n"
     "\n"
     "Runs a grounder over every evaluable phrase of a data set (one request per sentence, all\n"
     "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl as\n"
@@ -34,6 +36,8 @@ inline constexpr const char* usage =
     "flight, records it and stops. Options (also as --option=value):\n"
     "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
     "  --split NAME     train, val or test (default test; flickr30k only)\n"
+    "  --images DIR     the image folder (default: flickr30k:DIR's flickr30k-images; for\n"
+    "                   mdetr: RefCOCO files, COCO train2014); recorded with the data set\n"
     "  --grounder SPEC  see below; @FILE reads the spec from a config file\n"
     "  --out RUN_DIR    the run directory (created if needed)\n"
     "  --limit N        only the first N sentences (of this shard), in data set order; running\n"
@@ -48,11 +52,13 @@ inline constexpr const char* usage =
     "  --concurrency C  requests in flight (the openai grounder's own setting, or threads for a\n"
     "                   grounder that allows them; not part of the run's identity)\n"
     "  --start-over     discard an existing run in RUN_DIR instead of refusing a different one\n"
+    "  --retry-errors   ask again the queries recorded with status error (their records move\n"
+    "                   to RUN_DIR/retried-errors.jsonl; the other answers stay)\n"
     "  --quiet          no progress output\n"
     "\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string dataset, split = "test", grounder, out;
+  std::string dataset, split = "test", grounder, out, images;
   run_options opt;
   sample_option sampling;
   std::optional<std::size_t> concurrency;
@@ -67,6 +73,8 @@ inline int run(const std::vector<std::string>& args) {
       dataset = a.value();
     } else if (a.is("--split")) {
       split = a.value();
+    } else if (a.is("--images")) {
+      images = a.value();
     } else if (a.is("--grounder")) {
       grounder = a.value();
     } else if (a.is("--out")) {
@@ -77,6 +85,8 @@ inline int run(const std::vector<std::string>& args) {
       opt.selection.shard = parse_shard(a.value());
     } else if (a.flag("--start-over")) {
       opt.start_over = true;
+    } else if (a.flag("--retry-errors")) {
+      opt.retry_errors = true;
     } else if (a.is("--concurrency")) {
       concurrency = static_cast<std::size_t>(a.count());
       if (*concurrency < 1 || *concurrency > 4096) a.fail("--concurrency must be in 1..4096");
@@ -89,12 +99,14 @@ inline int run(const std::vector<std::string>& args) {
   if (dataset.empty() || grounder.empty() || opt.out.empty())
     throw error(error_kind::config,
                 std::string("run: --dataset, --grounder and --out are required\n") + usage);
+  if (opt.start_over && opt.retry_errors)
+    throw error(error_kind::config, "run: --start-over and --retry-errors cannot be combined");
   if (opt.selection.limit && sampling)
     throw error(error_kind::config, "run: --limit and --sample cannot be combined");
   sampling.validate("run");
 
   const grounder_spec gspec = grounders().parse(grounder);  // spec errors before loading data
-  loaded_dataset data = load_dataset_spec(dataset, split);
+  loaded_dataset data = load_dataset_spec(with_images(dataset, images), split);
   if (sampling) data.dataset = sampling.apply(data.dataset);
   run_grounder_setup g = grounders().make_for_run(gspec, data.dataset, concurrency);
   opt.concurrency = g.runner_concurrency;
@@ -137,6 +149,10 @@ inline int run(const std::vector<std::string>& args) {
     return 130;
   }
   if (!quiet) {
+    if (r.retried > 0)
+      std::printf("run: %llu error records moved to %s and asked again\n",
+                  static_cast<unsigned long long>(r.retried),
+                  (opt.out / "retried-errors.jsonl").c_str());
     std::printf(
         "run: %llu queries run now, %llu already recorded, %llu in all (%llu failures now)%s\n",
         static_cast<unsigned long long>(r.recorded), static_cast<unsigned long long>(r.already),

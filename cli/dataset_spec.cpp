@@ -30,24 +30,46 @@ loaded_dataset load_dataset_spec(const std::string& spec, const std::string& spl
   out.description = spec;
   const auto colon = spec.find(':');
   const std::string kind = colon == std::string::npos ? std::string() : spec.substr(0, colon);
-  const std::string path = colon == std::string::npos ? spec : spec.substr(colon + 1);
+  std::string path = colon == std::string::npos ? spec : spec.substr(colon + 1);
+  // KIND:PATH?images=DIR: the image folder (COCO train2014 for RefCOCO's MDETR files).
+  std::string images;
+  if (const auto q = path.rfind("?images="); q != std::string::npos) {
+    images = path.substr(q + 8);
+    path.resize(q);
+    if (images.empty())
+      throw error(error_kind::config, "--dataset '" + spec + "': images= needs a folder");
+    std::error_code ec;
+    if (!std::filesystem::is_directory(images, ec))
+      throw error(error_kind::config, images, 0,
+                  "the image folder of --dataset '" + spec + "' is not a readable folder");
+  }
   if (kind == "flickr30k") {
     flickr30k_options o;
     o.root = path;
     o.split = split;
     o.data_dir = default_data_dir();
+    o.image_dir = images;
     out.dataset = load_flickr30k_entities(o);
     out.split = split;
     out.synthetic = detail::file_exists((std::filesystem::path(path) / "SYNTHETIC.txt").string());
     return out;
   }
   if (kind == "mdetr") {
-    out.dataset = load_mdetr_annotations(path);
+    out.dataset = load_mdetr_annotations(path, images);
     out.split = "(from the file)";
     return out;
   }
-  throw error(error_kind::config,
-              "--dataset '" + spec + "': expected flickr30k:DIR or mdetr:FILE.json");
+  throw error(error_kind::config, "--dataset '" + spec +
+                                      "': expected flickr30k:DIR or mdetr:FILE.json (either with "
+                                      "?images=DIR for the image folder)");
+}
+
+std::string with_images(const std::string& spec, const std::string& images) {
+  if (images.empty()) return spec;
+  if (spec.find("?images=") != std::string::npos)
+    throw error(error_kind::config,
+                "--images and a data set spec with ?images= cannot be combined: '" + spec + "'");
+  return spec + "?images=" + std::filesystem::absolute(images).lexically_normal().string();
 }
 
 bool sample_option::parse(arg_reader& a) {

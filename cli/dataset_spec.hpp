@@ -33,6 +33,10 @@ struct loaded_dataset {
 /// Loads "flickr30k:DIR" (split from `split`) or "mdetr:FILE.json"; throws groundeval::error.
 loaded_dataset load_dataset_spec(const std::string& spec, const std::string& split);
 
+/// `spec` with the image folder of --images DIR (KIND:PATH?images=ABSOLUTE_DIR, the form run
+/// manifests record so report and resume find the same images); `spec` when `images` is empty.
+std::string with_images(const std::string& spec, const std::string& images);
+
 /// The data set of a run as its manifest records it ("dataset", "split", "selection"), or as
 /// given by `dataset`/`split` when those are not empty. A run made on a sample gets the same
 /// sample. When the loaded samples' content hash differs from the manifest's

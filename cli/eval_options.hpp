@@ -31,6 +31,10 @@ struct evaluation_cli_options {
       protocol = a.value();
     } else if (a.is("--iou")) {
       eval.iou_threshold = a.unit_interval();
+    } else if (a.is("--match")) {
+      const std::string v = a.value();
+      if (v != "iou" && v != "giou") a.fail("--match must be iou or giou, not '" + v + "'");
+      eval.match = parse_match_criterion(v);
     } else if (a.flag("--missing-as-miss")) {
       eval.count_missing_as_miss = true;
     } else {

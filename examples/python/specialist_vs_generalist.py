@@ -130,7 +130,7 @@ print(cmp)
 
 # %% [markdown]
 # ## 6. Run directories and the HTML report
-# `replay` turns each set of predictions into a run directory through `groundeval run`
+# `replay` turns each set of predictions into a run directory with the runner of `groundeval run`
 # (manifest, resumable), and `report` writes the report of `groundeval report`.
 
 # %%

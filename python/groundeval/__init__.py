@@ -7,6 +7,8 @@ A C++ core (``groundeval._core``, loaded on first use) behind a small Python API
   (statistics, samples, evaluation queries);
 * evaluation: :func:`evaluate` (numbers identical to ``groundeval evaluate``), :func:`compare`
   (paired statistics), :func:`replay` and :func:`report` (run directories and the HTML report);
+* Python models through the C++ runner: :func:`run` asks a Python callable every query and
+  records the answers in a run directory (resume, shards, progress, Ctrl-C), as ``groundeval run``;
 * generalist answers: :func:`parse_box` for every model family of ``groundeval parse-box``;
 * box operations like ``torchvision.ops``: :func:`box_iou`, :func:`generalized_box_iou`,
   :func:`max_iou`, :func:`nms`, :func:`batched_nms` on numpy arrays, CPU DLPack arrays and torch
@@ -20,9 +22,9 @@ from ._native import has_compiled_part
 from .boxes import batched_nms, box_iou, generalized_box_iou, max_iou, nms
 from .cli import run_cli
 from .data import Dataset, Phrase, Query, Sample, open_dataset, open_flickr30k, open_mdetr
-from .evaluation import (Comparison, EvaluationResult, compare, evaluate, replay, report,
-                         write_jsonl)
+from .evaluation import Comparison, EvaluationResult, compare, evaluate, report, write_jsonl
 from .parsing import ParseResult, families, geometry_keys, parse_box
+from .runner import PhraseQuery, Request, RunProgress, RunResult, replay, run
 
 
 def _version() -> str:
@@ -47,5 +49,6 @@ __all__ = [
     "box_iou", "generalized_box_iou", "max_iou", "nms", "batched_nms",
     "Dataset", "Phrase", "Query", "Sample", "open_dataset", "open_flickr30k", "open_mdetr",
     "Comparison", "EvaluationResult", "compare", "evaluate", "replay", "report", "write_jsonl",
+    "PhraseQuery", "Request", "RunProgress", "RunResult", "run",
     "ParseResult", "families", "geometry_keys", "parse_box",
 ]

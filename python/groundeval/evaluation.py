@@ -8,7 +8,6 @@ data; compare() the paired statistics of `groundeval compare`; report() writes t
 """
 import json
 import os
-import tempfile
 
 from ._native import core
 from .cli import run_cli
@@ -78,7 +77,8 @@ def evaluate(dataset, predictions, protocol="any", iou=0.5, missing_as_miss=Fals
 
     predictions is one of:
     * a path to a predictions file: MDETR's JSON list or groundeval's JSON Lines (streamed in
-      bounded memory), exactly as `groundeval evaluate --predictions FILE`;
+      bounded memory), exactly as `groundeval evaluate --predictions FILE`; a run directory (or
+      the :class:`groundeval.RunResult` of :func:`groundeval.run`) means its predictions.jsonl;
     * a dict mapping a query (a :class:`groundeval.Query`, a tuple (image_id, sentence_id,
       phrase_index) or the query key "image_id/sentence_id/phrase_index") to its ranked boxes
       ((N, 4) array or list of [x1, y1, x2, y2], best first), or to a dict like a JSON Lines row;
@@ -92,6 +92,8 @@ def evaluate(dataset, predictions, protocol="any", iou=0.5, missing_as_miss=Fals
     c = core()
     if isinstance(predictions, (str, os.PathLike)):
         source = os.fspath(predictions)
+        if os.path.isdir(source):  # a run directory (groundeval run, groundeval.run, replay)
+            source = os.path.join(source, "predictions.jsonl")
         h = c.evaluate_file(dataset._h, source, protocol, float(iou), bool(missing_as_miss),
                             bool(invalid_as_miss), bool(allow_non_finite))
         return EvaluationResult(h, dataset, source)
@@ -202,28 +204,6 @@ def compare(a, b, names=("a", "b"), seed=20240601, bootstrap=1000, cases=5):
     return Comparison(js, table)
 
 
-def replay(dataset, predictions, out):
-    """Makes the run directory `out` from predictions already made (a file, or Python data as
-    evaluate() takes them), through `groundeval run --grounder predictions:FILE`: the answers are
-    replayed per query, so the run has a manifest, resumes, and feeds :func:`report`."""
-    out = os.fspath(out)
-    if isinstance(predictions, (str, os.PathLike)):
-        return _replay_file(dataset, os.fspath(predictions), out)
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False, encoding="utf-8") as f:
-        path = f.name
-        write_jsonl(f, predictions)
-    try:
-        return _replay_file(dataset, path, out)
-    finally:
-        os.unlink(path)
-
-
-def _replay_file(dataset, path, out):
-    run_cli("run", *dataset.cli_args(), "--grounder", "predictions:" + path, "--out", out,
-            "--quiet")
-    return out
-
-
 def write_jsonl(f, predictions):
     """Writes predictions given as Python data (a dict or rows, as evaluate() takes them) to the
     open text file `f` as groundeval JSON Lines."""
@@ -248,7 +228,7 @@ def write_jsonl(f, predictions):
 def report(runs, out, dataset=None, title=None, notes=(), protocol="any", iou=0.5,
            missing_as_miss=False, blank_canvas=False):
     """Writes the HTML / Markdown / JSON report of `groundeval report` for the run directories
-    `runs` (made by `groundeval run` or :func:`replay`) into `out`; returns the path of
+    `runs` (made by `groundeval run`, :func:`groundeval.run` or :func:`groundeval.replay`) into `out`; returns the path of
     index.html. dataset: evaluate every run on this data set's spec and split instead of the ones
     their manifests name (a sample is taken from the manifests, not from `dataset`)."""
     args = ["report", *[os.fspath(r) for r in runs], "--out", os.fspath(out),

@@ -20,7 +20,9 @@ class ParseResult:
     written (reordered to x1, y1, x2, y2); labels: the phrase label of each box ("" when the format
     has none); box_flags: per box, "swapped" / "clipped"; flags: their union; partial: some
     box-like text was skipped (status stays ok); reason: why empty / format_failure or what was
-    skipped; geometry: the contract used (dict, as in docs/generalist.md).
+    skipped; geometry: the contract used (dict, as in docs/generalist.md); points: the decoded
+    points of point-answer families (molmo, gemini "point"), each {"point": (x, y), "label",
+    "flags"} in original-image pixels.
     """
     family: str
     status: str
@@ -32,12 +34,16 @@ class ParseResult:
     partial: bool = False
     reason: str = ""
     geometry: dict = field(default_factory=dict)
+    points: list = field(default_factory=list)
 
     def to_dict(self):
         """The object `groundeval parse-box` prints (reason None when empty)."""
         return {"status": self.status, "family": self.family,
                 "boxes": [list(b) for b in self.boxes], "labels": list(self.labels),
-                "box_flags": [list(f) for f in self.box_flags], "flags": list(self.flags),
+                "box_flags": [list(f) for f in self.box_flags],
+                "points": [{"point": list(p["point"]), "label": p["label"],
+                            "flags": list(p["flags"])} for p in self.points],
+                "flags": list(self.flags),
                 "partial": self.partial, "reason": self.reason or None,
                 "geometry": self.geometry}
 
@@ -78,9 +84,11 @@ def parse_box(text, family, image_size, **geometry):
     """
     w, h = _size(image_size)
     opts = [(k, _value(v)) for k, v in geometry.items()]
-    status, boxes, raw, labels, box_flags, flags, partial, reason, geom = core().parse_box(
+    status, boxes, raw, labels, box_flags, flags, partial, reason, geom, points = core().parse_box(
         family, text, w, h, opts)
     return ParseResult(family=family, status=status, boxes=[tuple(b) for b in boxes],
                        raw=[tuple(r) for r in raw], labels=list(labels),
                        box_flags=[list(f) for f in box_flags], flags=list(flags),
-                       partial=bool(partial), reason=reason, geometry=json.loads(geom))
+                       partial=bool(partial), reason=reason, geometry=json.loads(geom),
+                       points=[{"point": (x, y), "label": label, "flags": list(f)}
+                               for x, y, label, f in points])

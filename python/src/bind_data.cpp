@@ -38,14 +38,6 @@ namespace groundeval::python {
 
 namespace {
 
-/// A loaded data set plus what its loader reported.
-struct dataset_handle {
-  in_memory_dataset data;
-  std::string statistics_json;        ///< to_json(dataset_statistics), as `groundeval stats`
-  bool annotation_counts = true;      ///< false when a sample makes annotation-level counts moot
-  std::vector<std::string> problems;  ///< lenient mode: "FILE:LINE: message"
-};
-
 /// One evaluation, with the data set it refers to (compare() needs both).
 struct result_handle {
   std::shared_ptr<const dataset_handle> dataset;
@@ -165,30 +157,6 @@ evaluation_options eval_options(const std::string& protocol, double iou, bool mi
   o.count_missing_as_miss = missing_as_miss;
   o.count_invalid_as_miss = invalid_as_miss;
   return o;
-}
-
-query_status status_of(const std::string& s, const std::string& where) {
-  if (s == "ok") return query_status::ok;
-  if (s == "empty") return query_status::empty;
-  if (s == "format_failure") return query_status::format_failure;
-  if (s == "error") return query_status::error;
-  throw error(error_kind::invalid, where, 0,
-              "status must be ok, empty, format_failure or error, not '" + s + "'");
-}
-
-std::vector<scored_box> scored(const std::vector<std::array<double, 4>>& boxes,
-                               const std::vector<double>& scores, const std::string& where) {
-  if (!scores.empty() && scores.size() != boxes.size())
-    throw error(
-        error_kind::invalid, where, 0,
-        std::to_string(boxes.size()) + " boxes but " + std::to_string(scores.size()) + " scores");
-  std::vector<scored_box> out(boxes.size());
-  for (std::size_t i = 0; i < boxes.size(); ++i) {
-    out[i].box = {boxes[i][0], boxes[i][1], boxes[i][2], boxes[i][3]};
-    // Unscored lists keep their order: rank i gets score -i (only the order is used).
-    out[i].score = scores.empty() ? -static_cast<double>(i) : scores[i];
-  }
-  return out;
 }
 
 std::shared_ptr<result_handle> evaluate_file(std::shared_ptr<const dataset_handle> ds,

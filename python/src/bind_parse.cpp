@@ -30,19 +30,22 @@ std::vector<std::string> names(std::uint8_t flags) {
   return v;
 }
 
+/// One decoded point: x, y (original pixels), label, flag names.
+using point_tuple = std::tuple<double, double, std::string, std::vector<std::string>>;
+
 /// (status, boxes [[x1, y1, x2, y2]], raw values, labels, per-box flag names, flag names,
-/// partial, reason, geometry JSON)
+/// partial, reason, geometry JSON, points)
 using parse_tuple =
     std::tuple<std::string, std::vector<std::array<double, 4>>, std::vector<std::array<double, 4>>,
                std::vector<std::string>, std::vector<std::vector<std::string>>,
-               std::vector<std::string>, bool, std::string, std::string>;
+               std::vector<std::string>, bool, std::string, std::string, std::vector<point_tuple>>;
 
 parse_tuple parse_box(const std::string& family, const std::string& text, int width, int height,
                       const std::vector<std::pair<std::string, std::string>>& geometry_options) {
   const geometry g = family_geometry(family, image_size{width, height}, geometry_options);
   const parse_result r = parse_answer(family, text, g);
   parse_tuple out;
-  auto& [status, boxes, raw, labels, box_flags, flags, partial, reason, geom] = out;
+  auto& [status, boxes, raw, labels, box_flags, flags, partial, reason, geom, points] = out;
   status = std::string(to_string(r.status));
   for (const auto& b : r.boxes) {
     boxes.push_back({b.box.x1, b.box.y1, b.box.x2, b.box.y2});
@@ -50,6 +53,7 @@ parse_tuple parse_box(const std::string& family, const std::string& text, int wi
     labels.push_back(b.label);
     box_flags.push_back(names(b.flags));
   }
+  for (const auto& p : r.points) points.emplace_back(p.x, p.y, p.label, names(p.flags));
   flags = names(r.flags());
   partial = r.partial;
   reason = r.reason;

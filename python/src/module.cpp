@@ -32,6 +32,7 @@ NB_MODULE(_core, m) {
   groundeval::python::bind_boxes(m);
   groundeval::python::bind_data(m);
   groundeval::python::bind_parse(m);
+  groundeval::python::bind_run(m);
 #if defined(GROUNDEVAL_PYTHON_HAS_CUDA)
   groundeval::python::bind_cuda(m);
 #endif

@@ -10,12 +10,12 @@ import sys
 from conftest import ROOT
 
 
-def readme_example():
+def readme_example(marker="groundeval-readme-example"):
     text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
     for block in re.findall(r"```python\n(.*?)```", text, re.S):
-        if "groundeval-readme-example" in block:
+        if marker in block:
             return block
-    raise AssertionError("README.md has no block marked groundeval-readme-example")
+    raise AssertionError(f"README.md has no block marked {marker}")
 
 
 def test_readme_example(generated, tmp_path):
@@ -26,6 +26,18 @@ def test_readme_example(generated, tmp_path):
     lines = p.stdout.splitlines()
     assert lines[0] == "1.0", p.stdout
     assert lines[1].startswith("[("), p.stdout
+
+
+def test_readme_run_example(generated, tmp_path):
+    shutil.copytree(generated["root"], tmp_path / "synthetic-flickr30k")
+    for _ in range(2):  # the second time resumes: nothing left to ask, the same numbers
+        p = subprocess.run([sys.executable, "-c", readme_example("groundeval-readme-run-example")],
+                           cwd=tmp_path, capture_output=True, text=True, check=False)
+        assert p.returncode == 0, p.stderr
+        status, recall = p.stdout.split()
+        assert status == "complete" and 0 <= float(recall) < 1
+    with open(tmp_path / "runs" / "whole-image" / "manifest.json", encoding="utf-8") as f:
+        assert json.load(f)["grounder"] == "whole_image"
 
 
 def test_notebook_example(tmp_path):

@@ -265,3 +265,34 @@ TEST_CASE("localization, answer and latency metrics merge like one pass", "[metr
   CHECK(ta.result().total_s == t1.result().total_s);  // summed after sorting: order-independent
   CHECK_THROWS_AS(la.merge(localization_metric(gt_protocol::merged_box)), groundeval::error);
 }
+
+TEST_CASE("match giou: MDETR's RefExp rule (GIoU >= threshold) against the IoU rule", "[recall]") {
+  const std::vector<bx> gt{{0, 0, 10, 10}};
+  // IoU 67.24 / 132.76 = 0.5065 (hit); GIoU 0.5065 - (139.24 - 132.76) / 139.24 = 0.4600 (miss).
+  const auto p = ranked({{1.8, 1.8, 11.8, 11.8}});
+  CHECK(reference_giou(p[0].box, gt[0]) == Approx(0.5065 - 6.48 / 139.24).epsilon(1e-3));
+  CHECK(reference_giou(p[0].box, gt[0]) == Approx(giou(p[0].box, gt[0])).epsilon(1e-12));
+  const k_plan plan(kKs);
+  CHECK(reference_phrase_hits(p, gt, gt_protocol::any_box, plan, 0.5).mask == all4);
+  CHECK(reference_phrase_hits(p, gt, gt_protocol::any_box, plan, 0.5, match_criterion::giou).mask ==
+        0);
+  // a second, better box at rank 2: a GIoU hit from k = 5 on
+  const auto p2 = ranked({{1.8, 1.8, 11.8, 11.8}, {0, 0, 10, 10}});
+  CHECK(
+      reference_phrase_hits(p2, gt, gt_protocol::any_box, plan, 0.5, match_criterion::giou).mask ==
+      0xE);
+  // disjoint boxes: GIoU is negative, never a hit; NaN coordinates count as NaN phrases
+  const auto far = ranked({{50, 50, 60, 60}});
+  CHECK(reference_giou(far[0].box, gt[0]) < 0);
+  const auto nan = ranked({{std::numeric_limits<double>::quiet_NaN(), 0, 10, 10}});
+  CHECK(reference_phrase_hits(nan, gt, gt_protocol::any_box, plan, 0.5, match_criterion::giou)
+            .has_nan);
+  // the metric: options carry the criterion, results say it, merging across criteria is refused
+  recall_options o;
+  o.match = match_criterion::giou;
+  recall_at_k a(o), b;
+  CHECK(a.result().match == match_criterion::giou);
+  CHECK_THROWS_AS(a.merge(b), error);
+  CHECK(parse_match_criterion("giou") == match_criterion::giou);
+  CHECK_THROWS_AS(parse_match_criterion("dice"), error);
+}

@@ -617,6 +617,198 @@ def case_demo(b, w):
         fail("the demo's numbers changed between two runs")
 
 
+def case_lock(b, w):
+    """One writer per run directory: a held lock refuses a second writer (with --start-over
+    too) naming the holder; a lock file left by a dead process blocks nothing; two identical
+    runs started together, and runs killed with SIGKILL at random moments, never record a query
+    twice or leave a directory that does not resume."""
+    import fcntl
+    import signal
+    import time
+    root = os.path.join(w, "data")
+    write_dataset(root, images=300)
+    spec = "flickr30k:" + root
+    out = os.path.join(w, "r")
+    args = ["run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", out, "--quiet"]
+    ge(b, *args, "--limit", "5")
+    before = open(os.path.join(out, "predictions.jsonl")).read()
+    fd = os.open(os.path.join(out, ".lock"), os.O_RDWR)
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    os.ftruncate(fd, 0)
+    os.write(fd, b"pid 4242\nhost elsewhere\nsince 2024-01-01T00:00:00Z\ncommand groundeval run A\n")
+    for extra in ([], ["--start-over"], ["--retry-errors"]):
+        p = ge(b, *args, *extra, expect=1)
+        want = "%s: is in use by another groundeval process (pid 4242 on elsewhere since " \
+               "2024-01-01T00:00:00Z: groundeval run A); wait for it to end or choose another " \
+               "directory" % out
+        if want not in p.stderr:
+            fail("a second writer %s was not refused with the holder named:\n%s" % (extra, p.stderr))
+    p = ge(b, "merge", out, "--out", os.path.join(w, "m"), "--no-check", expect=1)
+    if "is in use by another groundeval process" not in p.stderr:
+        fail("merge read a shard that is being written:\n" + p.stderr)
+    os.close(fd)  # the holder is gone: its lock file stays and blocks nothing
+    if open(os.path.join(out, "predictions.jsonl")).read() != before:
+        fail("the refused writers changed predictions.jsonl")
+    ge(b, *args)
+    total = len(records(os.path.join(out, "predictions.jsonl")))
+    # Two identical runs at once, 8 times: one runs, the other is refused or finds it done.
+    races = 0
+    for i in range(8):
+        d = os.path.join(w, "race%d" % i)
+        a = ["run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", d, "--quiet"]
+        ps = [subprocess.Popen([b] + a, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+              for _ in range(2)]
+        res = [(p.wait(), p.stderr.read()) for p in ps]
+        for rc, err in res:
+            if rc != 0 and "is in use by another groundeval process" not in err:
+                fail("race %d: exit %d:\n%s" % (i, rc, err))
+        races += sum(rc != 0 for rc, _ in res)
+        if len(records(os.path.join(d, "predictions.jsonl"))) != total:
+            fail("race %d: the two runs left a wrong number of records" % i)
+    print("races where the second writer was refused: %d of 8" % races)
+    # SIGKILL at random moments of two concurrent runs into one directory, then resume.
+    rng = random.Random(11)
+    d = os.path.join(w, "killed")
+    a = ["run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", d, "--quiet",
+         "--concurrency", "1"]
+    for i in range(12):
+        ps = [subprocess.Popen([b] + a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for _ in range(2)]
+        time.sleep(rng.uniform(0, 0.15))
+        for p in ps:
+            if p.poll() is None:
+                p.send_signal(signal.SIGKILL)
+            p.wait()
+        if os.path.exists(os.path.join(d, "predictions.jsonl")):
+            records(os.path.join(d, "predictions.jsonl"))  # fails on a duplicate
+    ge(b, *a)
+    if len(records(os.path.join(d, "predictions.jsonl"))) != total:
+        fail("after the kills the resumed run is not complete")
+    m = json.load(open(os.path.join(d, "manifest.json")))
+    if m["status"] != "complete":
+        fail("after the kills: status %s" % m["status"])
+
+
+def case_config_hash(b, w):
+    """A record of another configuration in a run directory is an error with FILE:LINE on
+    resume, evaluate, report and merge, never credited to the run."""
+    root = os.path.join(w, "data")
+    write_dataset(root, images=6)
+    spec = "flickr30k:" + root
+    out = os.path.join(w, "r")
+    ge(b, "run", "--dataset", spec, "--grounder", "center:0.5", "--out", out, "--quiet",
+       "--shard", "0/1")
+    other = os.path.join(w, "other")
+    ge(b, "run", "--dataset", spec, "--grounder", "whole-image", "--out", other, "--quiet")
+    pp = os.path.join(out, "predictions.jsonl")
+    lines = open(pp).read().splitlines(True)
+    foreign = open(os.path.join(other, "predictions.jsonl")).read().splitlines(True)
+    lines[3] = foreign[3]  # the same query, answered by another grounder
+    open(pp, "w").write("".join(lines))
+    want = "%s:4: this record was made by another configuration (config_hash '%s', the run's " \
+           "manifest.json says '%s')" % (pp, json.loads(foreign[3])["config_hash"],
+                                        json.load(open(os.path.join(out, "manifest.json")))["config_hash"])
+    for args in (["run", "--dataset", spec, "--grounder", "center:0.5", "--out", out,
+                  "--shard", "0/1"],
+                 ["evaluate", "--dataset", spec, "--predictions", pp],
+                 ["report", out, "--out", os.path.join(w, "rep")],
+                 ["merge", out, "--out", os.path.join(w, "merged")]):
+        p = ge(b, *args, expect=1)
+        if want not in p.stderr:
+            fail("%s credited a record of another configuration:\n%s" % (args[0], p.stderr))
+
+
+def case_demo_out(b, w):
+    """`demo --out DIR` refuses a non-empty folder it did not write, deleting nothing, and
+    reruns into its own (marked) output."""
+    mine = os.path.join(w, "mine")
+    for sub in ("photos", "report"):
+        os.makedirs(os.path.join(mine, sub))
+        open(os.path.join(mine, sub, "keep.txt"), "w").write("the user's file\n")
+    p = ge(b, "demo", "--out", mine, expect=1)
+    want = "%s: is not empty and was not written by groundeval demo (no .groundeval-demo in " \
+           "it); choose a new or empty directory, nothing was changed" % mine
+    if want not in p.stderr:
+        fail("demo into a user's folder was not refused:\n" + p.stderr)
+    if sorted(os.listdir(mine)) != ["photos", "report"] or \
+            not os.path.exists(os.path.join(mine, "photos", "keep.txt")):
+        fail("demo changed a folder it refused: %s" % os.listdir(mine))
+    empty = os.path.join(w, "empty")
+    os.makedirs(empty)
+    ge(b, "demo", "--out", empty)
+    if not os.path.exists(os.path.join(empty, ".groundeval-demo")):
+        fail("the demo did not mark its output folder")
+    ge(b, "demo", "--out", empty)  # its own folder: replaced
+
+
+def case_retry_errors(b, w):
+    """`run --retry-errors` asks again exactly the queries recorded as errors; the other answers
+    stay, the error records move to retried-errors.jsonl, the file keeps one record per query."""
+    root = os.path.join(w, "data")
+    write_dataset(root, images=6)
+    spec = "flickr30k:" + root
+    out = os.path.join(w, "r")
+    args = ["run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", out, "--quiet"]
+    ge(b, *args)
+    pp = os.path.join(out, "predictions.jsonl")
+    good = records(pp)
+    lines = open(pp).read().splitlines(True)
+    broken = {}
+    for i in (2, 7, 11):
+        r = json.loads(lines[i])
+        r.update(status="error", boxes=[], message="HTTP 503 (after 6 attempts)")
+        lines[i] = json.dumps(r, separators=(",", ":")) + "\n"
+        broken[(r["image_id"], r["sentence_id"], r["phrase_index"])] = r
+    open(pp, "w").write("".join(lines))
+    p = ge(b, *args[:-1])
+    if "0 queries run now" not in p.stdout:
+        fail("a plain rerun asked recorded errors again:\n" + p.stdout)
+    p = ge(b, *args[:-1], "--retry-errors")
+    if "3 error records moved to" not in p.stdout or "3 queries run now" not in p.stdout:
+        fail("--retry-errors did not ask the 3 errors again:\n" + p.stdout)
+    if records(pp) != good:  # the same seeded answers, one record per query
+        fail("after --retry-errors the records differ from an error-free run")
+    moved = records(os.path.join(out, "retried-errors.jsonl"))
+    if set(moved) != set(broken):
+        fail("retried-errors.jsonl holds %s" % sorted(moved))
+    p = ge(b, *args[:-1], "--retry-errors", "--start-over", expect=1)
+    if "--start-over and --retry-errors cannot be combined" not in p.stderr:
+        fail(p.stderr)
+
+
+def case_no_phrases(b, w):
+    """A data set with no evaluable phrase is an error for run and evaluate, not 'evaluated: 0
+    phrases' with NaN metrics; a write error on stdout fails the command."""
+    root = os.path.join(w, "data")
+    write_dataset(root, images=2)
+    for f in os.listdir(os.path.join(root, "Sentences")):  # chain ids disjoint from the boxes'
+        p = os.path.join(root, "Sentences", f)
+        open(p, "w").write(open(p).read().replace("[/EN#5", "[/EN#9"))
+    spec = "flickr30k:" + root
+    want = "%s: the data set has no evaluable phrase (no phrase whose chain has a ground-truth " \
+           "box): nothing to run or evaluate" % spec
+    out = os.path.join(w, "r")
+    p = ge(b, "run", "--dataset", spec, "--grounder", "center", "--out", out, expect=1)
+    if want not in p.stderr or os.path.exists(out):
+        fail("run on a data set without evaluable phrases:\n" + p.stderr)
+    empty = os.path.join(w, "p.jsonl")
+    open(empty, "w").write('{"image_id":"x","sentence_id":0,"phrase_index":0,"boxes":[],'
+                           '"status":"empty"}\n')
+    p = ge(b, "evaluate", "--dataset", spec, "--predictions", empty, expect=1)
+    if want not in p.stderr:
+        fail("evaluate on a data set without evaluable phrases:\n" + p.stderr)
+    good = os.path.join(w, "good")
+    write_dataset(good, images=2)
+    ge(b, "run", "--dataset", "flickr30k:" + good, "--grounder", "center", "--out", out, "--quiet")
+    if os.path.exists("/dev/full"):
+        for args in (["evaluate", "--dataset", "flickr30k:" + good, "--predictions",
+                      os.path.join(out, "predictions.jsonl")], ["version"]):
+            with open("/dev/full", "w") as full:
+                p = subprocess.run([b] + args, stdout=full, stderr=subprocess.PIPE, text=True)
+            if p.returncode != 1 or "<stdout>: write error: No space left on device" not in p.stderr:
+                fail("%s > /dev/full: exit %d, %s" % (args[0], p.returncode, p.stderr))
+
+
 def case_config(b, w):
     """--grounder @FILE: the same spec vocabulary as the command line, errors with FILE:LINE."""
     root = os.path.join(w, "data")
@@ -712,7 +904,9 @@ def main():
     {"run_resume": case_run_resume, "legacy_resume": case_legacy_resume, "plugin": case_plugin, "shard_merge": case_shard_merge,
      "unknown_key": case_unknown_key, "config": case_config,
      "replay_oracle": case_replay_oracle, "sigint": case_sigint,
-     "screenshot": case_screenshot, "report": case_report, "demo": case_demo}[case](binary, w)
+     "screenshot": case_screenshot, "report": case_report, "demo": case_demo,
+     "lock": case_lock, "config_hash": case_config_hash, "demo_out": case_demo_out,
+     "retry_errors": case_retry_errors, "no_phrases": case_no_phrases}[case](binary, w)
     print("ok: " + case)
 
 

@@ -145,3 +145,174 @@ TEST_CASE("any_grounder holds a function; the runner stops, limits and resumes",
   any_grounder other(corner, grounder_function_info{.name = "fn", .description = "fn v2"});
   CHECK_THROWS_WITH(run_grounder(other, data, opt), Catch::Contains("grounder"));
 }
+
+TEST_CASE("a run directory is locked while open; the lock dies with its holder", "[runner]") {
+  const auto data = made_up(2);
+  const auto dir = fresh_dir("lock");
+  run_manifest m{{"config_hash", "h1"}};
+  run_open_options o;
+  o.lock_command = "groundeval run --out first";
+  {
+    run_directory first = run_directory::open(dir, m, o);
+    // A second writer (flock conflicts between open files, in one process too) fails at once,
+    // naming the holder, with --start-over as well; nothing of the first run is touched.
+    run_record rec;
+    rec.key = run_key{"img0", 0, 0};
+    rec.line = R"({"image_id":"img0","sentence_id":0,"phrase_index":0,"config_hash":"h1"})";
+    first.append(rec);
+    for (bool start_over : {false, true}) {
+      run_open_options o2;
+      o2.start_over = start_over;
+      CHECK_THROWS_WITH(run_directory::open(dir, m, o2),
+                        Catch::Contains("is in use by another groundeval process (pid ") &&
+                            Catch::Contains("groundeval run --out first"));
+    }
+    CHECK_THROWS_WITH(check_dir_not_locked(dir), Catch::Contains("is in use"));
+    any_grounder g(corner, grounder_function_info{.name = "fn", .description = "fn v1"});
+    run_options ro;
+    ro.out = dir;
+    ro.start_over = true;
+    CHECK_THROWS_WITH(run_grounder(g, data, ro), Catch::Contains("is in use"));
+    CHECK(read_run_file(dir / "predictions.jsonl").records.size() == 1);
+  }
+  // Released: the lock file stays (with the old holder's text) and blocks nothing.
+  CHECK(std::filesystem::exists(dir / ".lock"));
+  CHECK_NOTHROW(check_dir_not_locked(dir));
+  CHECK(run_directory::open(dir, m).resumed_records() == 1);
+}
+
+TEST_CASE("records of another configuration are refused on resume and merge", "[runner]") {
+  const auto dir = fresh_dir("config_hash");
+  const run_manifest m{{"config_hash", "h1"}};
+  std::vector<run_record> recs;
+  for (const char* hash : {R"(,"config_hash":"h1")", R"(,"config_hash":"h2")", ""}) {
+    const auto i = recs.size();
+    run_record rec;
+    rec.key = run_key{"img" + std::to_string(i), 0, 0};
+    rec.line = R"({"image_id":")" + rec.key.image_id + R"(","sentence_id":0,"phrase_index":0)" +
+               hash + "}";
+    recs.push_back(std::move(rec));
+  }
+  run_directory::open(dir, m).append(recs);
+  const std::string file = (dir / "predictions.jsonl").string();
+  CHECK_THROWS_WITH(run_directory::open(dir, m),
+                    file +
+                        ":2: this record was made by another configuration (config_hash "
+                        "'h2', the run's manifest.json says 'h1'): the directory mixes two "
+                        "runs; start over or move the record out");
+  // Without a hash to check against (a manifest without the key), nothing is checked.
+  CHECK(read_run_file(file).records.size() == 3);
+  CHECK_THROWS_WITH(read_run_file(file, read_run_key_json, false, "h1"), Catch::Contains(":2: "));
+}
+
+TEST_CASE("a run ended by an exception says failed; retry_errors asks the errors again",
+          "[runner]") {
+  const auto data = made_up(2);
+  int calls = 0;
+  bool fail_now = true;
+  any_grounder g(
+      [&](const grounding_request& r) {
+        ++calls;
+        auto out = corner(r);
+        if (fail_now && calls == 2) throw std::runtime_error("the server went away");
+        if (fail_now && calls == 1)
+          for (auto& a : out) {
+            a = query_result{};
+            a.status = query_status::error;
+            a.message = "HTTP 503";
+          }
+        return out;
+      },
+      grounder_function_info{.name = "fn", .description = "fn v1", .batch_size = 1});
+  run_options opt;
+  opt.out = fresh_dir("failed");
+  CHECK_THROWS_WITH(run_grounder(g, data, opt), "the server went away");
+  auto m = read_manifest(opt.out / "manifest.json");
+  CHECK(m.at("status") == "failed");
+  CHECK(m.at("error") == "the server went away");
+  fail_now = false;
+  auto r = run_grounder(g, data, opt);  // resumes: the 2 error records stay
+  CHECK(r.status == run_status::complete);
+  CHECK(r.already == 2);
+  CHECK(!read_manifest(r.manifest).contains("error"));
+  auto errors = [&] {
+    std::size_t n = 0;
+    for (const auto& rec : read_run_file(r.predictions).records)
+      n += read_record_string(rec.line, "status") == "error";
+    return n;
+  };
+  CHECK(errors() == 2);
+  opt.retry_errors = true;
+  r = run_grounder(g, data, opt);
+  CHECK(r.retried == 2);
+  CHECK(r.recorded == 2);
+  CHECK(r.already == 6);
+  CHECK(errors() == 0);
+  CHECK(read_run_file(r.predictions).records.size() == 8);  // one record per query, no duplicate
+  CHECK(read_run_file(opt.out / "retried-errors.jsonl").records.size() == 2);
+  r = run_grounder(g, data, opt);  // nothing left to retry
+  CHECK(r.retried == 0);
+  CHECK(r.recorded == 0);
+}
+
+TEST_CASE("a data set without evaluable phrases is refused before anything is written",
+          "[runner]") {
+  std::vector<sample> ss{{"img0", {100, 80}, 0, "a b", {}}};
+  ss[0].phrases.push_back({"a", "0", {"notvisual"}, {}, 0, 1, 0});
+  const in_memory_dataset data("empty", std::move(ss));
+  any_grounder g(corner, grounder_function_info{.name = "fn"});
+  run_options opt;
+  opt.out = fresh_dir("no_phrases");
+  opt.identity = {{"dataset", "flickr30k:x"}};
+  CHECK_THROWS_WITH(run_grounder(g, data, opt),
+                    "flickr30k:x: the data set has no evaluable phrase (no phrase whose chain "
+                    "has a ground-truth box): nothing to run or evaluate");
+  CHECK(!std::filesystem::exists(opt.out));
+}
+
+namespace {
+/// Answers batches of sentences, but "is interrupted" after the first two requests of its second
+/// batch: it answers only those and says stop (as the Python binding does on KeyboardInterrupt).
+struct interrupted_grounder {
+  int batches = 0;
+  bool stop = false;
+  std::string_view name() const { return "interrupted"; }
+  std::vector<query_result> ground(const grounding_request& r) { return corner(r); }
+  std::vector<std::vector<query_result>> ground_many(std::span<const grounding_request> rs) {
+    std::vector<std::vector<query_result>> out;
+    for (const auto& r : rs) {
+      if (batches == 1 && out.size() == 2) {
+        stop = true;
+        break;
+      }
+      out.push_back(corner(r));
+    }
+    ++batches;
+    return out;
+  }
+};
+}  // namespace
+
+TEST_CASE("a batch answered in part when a stop is requested is recorded in part", "[runner]") {
+  const auto data = made_up(4);  // 8 sentences, 2 queries each
+  interrupted_grounder g;
+  run_options opt;
+  opt.out = fresh_dir("prefix");
+  opt.batch_size = 3;
+  // Without a stop request a short answer is an error (nothing of that batch is recorded).
+  CHECK_THROWS_WITH(run_grounder(g, data, opt), Catch::Contains("answered 2 requests of 3"));
+  CHECK(read_run_file(opt.out / "predictions.jsonl").records.size() == 6);
+  g = {};
+  opt.start_over = true;
+  opt.stop_requested = [&] { return g.stop; };
+  auto r = run_grounder(g, data, opt);
+  CHECK(r.status == run_status::interrupted);
+  CHECK(r.recorded == 10);  // the first batch (3 sentences) and two sentences of the second
+  CHECK(read_manifest(r.manifest).at("status") == "interrupted");
+  g = {};
+  opt.start_over = false;
+  r = run_grounder(g, data, opt);
+  CHECK(r.status == run_status::complete);
+  CHECK(r.already == 10);
+  CHECK(r.recorded == 6);
+}

@@ -35,6 +35,8 @@ namespace groundeval {
 struct evaluation_options {
   gt_protocol protocol = gt_protocol::any_box;
   double iou_threshold = 0.5;
+  /// iou (default) or giou (MDETR's and GLIP's RefExp rule) for Recall@k hits.
+  match_criterion match = match_criterion::iou;
   std::vector<int> ks{1, 5, 10, k_all};
   /// Missing predictions: false (default) throws error_kind::invalid naming them, as the
   /// reference does; true counts each missing phrase as a miss (warnings.missing_phrases).
@@ -100,6 +102,7 @@ struct evaluation_result {
   std::string predictions_source;
   gt_protocol protocol = gt_protocol::any_box;
   double iou_threshold = 0.5;
+  match_criterion match = match_criterion::iou;
   std::uint64_t images = 0;     ///< images with >= 1 evaluated sentence
   std::uint64_t sentences = 0;  ///< evaluated sentences (MDETR's len(all_ids))
   std::uint64_t phrases = 0;    ///< evaluated phrase occurrences
@@ -261,7 +264,7 @@ class evaluator {
   explicit evaluator(const D& data, const evaluation_options& opt = {}, std::string source = {})
       : m_opt(opt),
         m_source(std::move(source)),
-        m_builtin{recall_at_k(recall_options{opt.ks, opt.iou_threshold, opt.protocol}),
+        m_builtin{recall_at_k(recall_options{opt.ks, opt.iou_threshold, opt.protocol, opt.match}),
                   localization_metric(opt.protocol),
                   {},
                   {},
@@ -498,6 +501,7 @@ class evaluator {
     res.predictions_source = m_source;
     res.protocol = m_opt.protocol;
     res.iou_threshold = m_opt.iou_threshold;
+    res.match = m_opt.match;
     res.warnings = std::move(m_warn);
     check_missing(res.warnings);
 

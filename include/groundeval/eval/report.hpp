@@ -59,6 +59,7 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
   w.value("predictions", r.predictions_source);
   w.value("protocol", to_string(r.protocol));
   w.value("iou_threshold", r.iou_threshold);
+  w.value("match", to_string(r.match));
   w.value("images", r.images);
   w.value("sentences", r.sentences);
   w.value("phrases", r.phrases);
@@ -175,7 +176,8 @@ inline std::string format_report_table(const evaluation_result& r, const report_
   std::string o;
   for (const auto& [k, v] : meta) o += k + ": " + v + "\n";
   o += "protocol: " + std::string(r.protocol == gt_protocol::any_box ? "ANY-box" : "MERGED-box") +
-       ", hit when IoU >= " + detail::fmt_double("%g", r.iou_threshold) + "\n";
+       ", hit when " + (r.match == match_criterion::giou ? "GIoU" : "IoU") +
+       " >= " + detail::fmt_double("%g", r.iou_threshold) + "\n";
   o += "evaluated: " + std::to_string(r.images) + " images, " + std::to_string(r.sentences) +
        " sentences, " + std::to_string(r.phrases) + " phrases\n\n";
   const auto cats = detail::report_categories(r.recall);

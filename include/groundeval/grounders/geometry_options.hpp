@@ -5,13 +5,12 @@
 // (families.hpp). Target: groundeval::core.
 #pragma once
 
+#include <groundeval/detail/parse_number.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/geometry.hpp>
 
-#include <charconv>
 #include <string>
 #include <string_view>
-#include <system_error>
 #include <vector>
 
 namespace groundeval {
@@ -27,12 +26,11 @@ inline std::string join_keys(const std::vector<std::string_view>& keys) {
   return s;
 }
 inline long long parse_positive(std::string_view key, std::string_view v) {
-  long long x = 0;
-  auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
-  if (ec != std::errc{} || p != v.data() + v.size() || x <= 0)
+  const auto x = detail::parse_integer<long long>(v);
+  if (!x || *x <= 0)
     throw error(error_kind::config, "--geometry", 0,
                 std::string(key) + " must be a positive integer, got '" + std::string(v) + "'");
-  return x;
+  return *x;
 }
 inline bool parse_bool(std::string_view key, std::string_view v) {
   if (v == "true" || v == "1" || v == "yes") return true;

@@ -37,6 +37,39 @@ constexpr std::string_view to_string(gt_protocol p) noexcept {
   return p == gt_protocol::any_box ? "any" : "merged";
 }
 
+/// What decides a hit: IoU (the Flickr30k protocol, and what model papers report on RefCOCO) or
+/// generalized IoU (MDETR's and GLIP's RefExp evaluators: GIoU >= threshold).
+enum class match_criterion : std::uint8_t { iou, giou };
+
+constexpr std::string_view to_string(match_criterion m) noexcept {
+  return m == match_criterion::iou ? "iou" : "giou";
+}
+
+/// The criterion named `name` ("iou" or "giou"); error_kind::config otherwise.
+inline match_criterion parse_match_criterion(std::string_view name) {
+  if (name == "iou") return match_criterion::iou;
+  if (name == "giou") return match_criterion::giou;
+  throw error(error_kind::config,
+              "unknown match criterion '" + std::string(name) + "' (valid: iou, giou)");
+}
+
+/// Generalized IoU with the operation order of MDETR's util/box_ops.py generalized_box_iou:
+/// iou - (C - union) / C, C the enclosing box's area (torch computes it in float32 there; here
+/// in double, so a decision can differ only when the GIoU lies within float32 rounding of the
+/// threshold). NaN when a coordinate is NaN or both boxes and their enclosure have zero area.
+inline double reference_giou(const box_xyxy<double>& a, const box_xyxy<double>& b) noexcept {
+  const double area_a = (a.x2 - a.x1) * (a.y2 - a.y1), area_b = (b.x2 - b.x1) * (b.y2 - b.y1);
+  const double iw = detail::np_clip0(std::min(a.x2, b.x2) - std::max(a.x1, b.x1));
+  const double ih = detail::np_clip0(std::min(a.y2, b.y2) - std::max(a.y1, b.y1));
+  const double inter = iw * ih;
+  const double uni = area_a + area_b - inter;
+  const double iou = inter / uni;
+  const double cw = detail::np_clip0(std::max(a.x2, b.x2) - std::min(a.x1, b.x1));
+  const double ch = detail::np_clip0(std::max(a.y2, b.y2) - std::min(a.y1, b.y1));
+  const double c = cw * ch;
+  return iou - (c - uni) / c;
+}
+
 /// The k that means "all predictions" (MDETR's -1, reported as "upper_bound").
 inline constexpr int k_all = -1;
 
@@ -45,6 +78,7 @@ struct recall_options {
   std::vector<int> ks{1, 5, 10, k_all};  ///< each >= 1, or k_all; at most 32 values
   double iou_threshold = 0.5;            ///< hit when IoU >= threshold (inclusive)
   gt_protocol protocol = gt_protocol::any_box;
+  match_criterion match = match_criterion::iou;  ///< giou: hit when GIoU >= threshold
 };
 
 /// Validates recall_options; throws error_kind::config naming the bad value.
@@ -92,7 +126,8 @@ struct k_plan {
 /// meaningful answer (an empty `gt` gives a miss). No allocation.
 inline phrase_hits reference_phrase_hits(std::span<const scored_box> preds,
                                          std::span<const box_xyxy<double>> gt, gt_protocol protocol,
-                                         const k_plan& plan, double threshold) noexcept {
+                                         const k_plan& plan, double threshold,
+                                         match_criterion match = match_criterion::iou) noexcept {
   phrase_hits out;
   const std::size_t n = preds.size();
   if (n == 0 || gt.empty()) {
@@ -118,8 +153,16 @@ inline phrase_hits reference_phrase_hits(std::span<const scored_box> preds,
     const std::size_t rows = st.k == k_all ? n : std::min<std::size_t>(n, std::size_t(st.k));
     for (; done < rows; ++done) {
       const box_xyxy<double>& pb = preds[done].box;
-      if (gt_finite && !detail::is_nan(pb.x1) && !detail::is_nan(pb.y1) && !detail::is_nan(pb.x2) &&
-          !detail::is_nan(pb.y2)) {
+      if (match == match_criterion::giou) {
+        for (const auto& gb : g) {
+          const double v = reference_giou(pb, gb);
+          if (detail::is_nan(v))
+            nan_seen = true;
+          else if (v > running)
+            running = v;
+        }
+      } else if (gt_finite && !detail::is_nan(pb.x1) && !detail::is_nan(pb.y1) &&
+                 !detail::is_nan(pb.x2) && !detail::is_nan(pb.y2)) {
         // No NaN operand: numpy's NaN-propagating max/min reduce to these selections, so this
         // is reference_iou operation for operation (same values, fewer branches).
         const double area_a = (pb.x2 - pb.x1) * (pb.y2 - pb.y1);
@@ -170,6 +213,7 @@ struct recall_table {
   std::vector<int> ks;
   gt_protocol protocol = gt_protocol::any_box;
   double iou_threshold = 0.5;
+  match_criterion match = match_criterion::iou;
   std::map<std::string, recall_counts, std::less<>> categories;  ///< sorted by name
   std::uint64_t nan_phrases = 0;  ///< phrases with a NaN IoU in the rows looked at
   std::uint64_t empty_lists = 0;  ///< phrases with no candidate box (counted as misses)
@@ -207,12 +251,14 @@ class recall_at_k {
     m_table.ks = m_opt.ks;
     m_table.protocol = m_opt.protocol;
     m_table.iou_threshold = m_opt.iou_threshold;
+    m_table.match = m_opt.match;
   }
 
   /// The reference decision for one phrase (no hit for a phrase without an answer).
   phrase_hits measure(const phrase_prediction& p, const phrase_truth& t) const noexcept {
     if (!p.answered) return {};
-    return reference_phrase_hits(p.boxes, t.boxes, m_opt.protocol, m_plan, m_opt.iou_threshold);
+    return reference_phrase_hits(p.boxes, t.boxes, m_opt.protocol, m_plan, m_opt.iou_threshold,
+                                 m_opt.match);
   }
   void add_measured(const phrase_hits& h, const phrase_truth& t) { add_hits(h, t.types); }
   /// Adds one phrase; returns the reference decision for it.
@@ -233,7 +279,7 @@ class recall_at_k {
 
   void merge(const recall_at_k& o) {
     if (o.m_opt.ks != m_opt.ks || o.m_opt.protocol != m_opt.protocol ||
-        !(o.m_opt.iou_threshold == m_opt.iou_threshold))
+        o.m_opt.match != m_opt.match || !(o.m_opt.iou_threshold == m_opt.iou_threshold))
       throw error(error_kind::config, "recall@k: cannot merge results computed with other options");
     for (const auto& [name, c] : o.m_table.categories) {
       recall_counts& mine = slot(name);

@@ -8,6 +8,7 @@
 #include <groundeval/concepts/dataset.hpp>
 #include <groundeval/eval/compare.hpp>
 #include <groundeval/eval/evaluate.hpp>
+#include <groundeval/eval/report.hpp>
 #include <groundeval/metrics/localization.hpp>
 #include <groundeval/report/summary.hpp>
 
@@ -37,6 +38,9 @@ inline run_summary summarize_run(const evaluation_result& r, std::string name, s
   s.name = std::move(name);
   s.grounder = std::move(grounder);
   s.dataset = std::move(dataset);
+  s.hit_rule = std::string(r.match == match_criterion::giou ? "GIoU >= " : "IoU >= ") +
+               detail::fmt_double("%g", r.iou_threshold) +
+               (r.protocol == gt_protocol::any_box ? ", ANY-box" : ", MERGED-box");
   s.in_process = in_process;
   s.images = r.images;
   s.sentences = r.sentences;

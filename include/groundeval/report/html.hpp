@@ -93,9 +93,11 @@ inline std::string render_html(const report_input& in) {
          format_percent(r.overall.pointing_game) + "</td></tr>\n";
   }
   h += "</table></div>\n<p class=\"meta\">Recall and accuracy in percent. R@k: a ground-truth box "
-       "of the phrase is among the top k boxes at IoU &ge; 0.5; upper bound: among all proposals. "
-       "Acc@t: top-1 IoU &ge; t. Pointing game: the top point (a point answer's first point, "
-       "else the top-1 box centre) lies in a ground-truth box.</p>\n";
+       "of the phrase is among the top k boxes (hit when " +
+       html_escape(report_hit_rules(in.runs)) +
+       "); upper bound: among all proposals. Acc@t: top-1 IoU &ge; t. Pointing game: the top "
+       "point (a point answer's first point, else the top-1 box centre) lies in a ground-truth "
+       "box.</p>\n";
   h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th><th>Format failures</th>"
        "<th>Empty</th><th>Errors</th><th>Point answers</th><th>Latency mean (s)</th><th>p50 "
        "(s)</th><th>p95 (s)</th>"

@@ -54,6 +54,7 @@ inline std::string render_json(const report_input& in) {
     w.value("name", r.name);
     w.value("grounder", r.grounder);
     w.value("dataset", r.dataset);
+    w.value("hit_rule", r.hit_rule);
     w.value("color", to_hex(run_color(i)));
     w.value("images", r.images);
     w.value("sentences", r.sentences);

@@ -66,9 +66,10 @@ inline std::string render_markdown(const report_input& in) {
       m += "\n";
     }
   };
-  m += "\nRecall, accuracy and pointing game in percent (pointing game: the top point, a point "
-       "answer's first point or else the top-1 box centre, lies in a ground-truth box; point "
-       "answers: points and no box, misses for recall and IoU).";
+  m += "\nRecall, accuracy and pointing game in percent; hit when " + e(report_hit_rules(in.runs)) +
+       ". Pointing game: the top point (a point answer's first point, else the top-1 box centre) "
+       "lies in a ground-truth box; point answers: points and no box, misses for recall and "
+       "IoU.";
   m += detail::report_in_process_note(in);
   m += "\n\n## Recall@1 per phrase type\n\n| Type |";
   group_table(types, "", "---:|", detail::report_find_type, [&](const recall_row* row) {

@@ -53,6 +53,8 @@ struct run_summary {
   std::string name;      ///< short run name (the run directory's name), unique in a report
   std::string grounder;  ///< grounder description (its spec)
   std::string dataset;   ///< data set and split
+  /// What made a hit, e.g. "IoU >= 0.5, ANY-box" or "GIoU >= 0.5, ANY-box" (evaluate --match).
+  std::string hit_rule = "IoU >= 0.5, ANY-box";
   std::uint64_t images = 0, sentences = 0, phrases = 0;
   recall_row overall{"all"};
   std::vector<recall_row> by_type;
@@ -71,6 +73,21 @@ struct run_summary {
   bool in_process = false;
   std::vector<double> top1_ious;  ///< one per evaluated phrase (0 when no box), for the CDF
 };
+
+/// The runs' hit rules, distinct, in run order, joined by "; " (one rule in the usual case).
+template <class Runs>
+inline std::string report_hit_rules(const Runs& runs) {
+  std::string out;
+  std::vector<std::string> seen;
+  for (const auto& r : runs) {
+    bool dup = false;
+    for (const auto& x : seen) dup = dup || x == r.hit_rule;
+    if (dup) continue;
+    seen.push_back(r.hit_rule);
+    out += (out.empty() ? "" : "; ") + r.hit_rule;
+  }
+  return out;
+}
 
 /// A point estimate with its confidence interval.
 struct interval_row {

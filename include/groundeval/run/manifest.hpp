@@ -97,4 +97,15 @@ inline std::string manifest_value(const run_manifest& m, std::string_view key) {
   return it == m.end() ? std::string() : it->second;
 }
 
+/// The "config_hash" of the run a predictions file belongs to: when `predictions` is a run
+/// directory's predictions.jsonl (named so, with a manifest.json beside it), that manifest's
+/// value; otherwise empty (nothing to check against).
+inline std::string run_config_hash_of(const std::filesystem::path& predictions) {
+  if (predictions.filename() != "predictions.jsonl") return {};
+  const std::filesystem::path m = predictions.parent_path() / "manifest.json";
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(m, ec)) return {};
+  return manifest_value(read_manifest(m), "config_hash");
+}
+
 }  // namespace groundeval

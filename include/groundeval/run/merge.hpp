@@ -6,6 +6,7 @@
 #include <groundeval/detail/durable_file.hpp>
 #include <groundeval/detail/strings.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/run/lock.hpp>
 #include <groundeval/run/manifest.hpp>
 #include <groundeval/run/records.hpp>
 #include <groundeval/run/shard.hpp>
@@ -32,6 +33,8 @@ struct merge_options {
   run_key_reader key_reader;
   /// When given, every expected query must be present exactly once and nothing else.
   std::optional<std::vector<run_key>> expected;
+  /// What the lock of `out` records about this writer (the command line).
+  std::string lock_command = "groundeval merge";
 };
 
 struct merge_summary {
@@ -42,7 +45,9 @@ struct merge_summary {
 /// Merges shard run directories into `out` (which must not hold a manifest or predictions yet).
 /// Checks: every shard has the shard key, all have the same n and together cover 0..n-1 once;
 /// manifests equal apart from the shard key and volatile keys; no torn or foreign record (an image
-/// outside its shard); no query in two shards; with `expected`, nothing missing or extra.
+/// outside its shard); no query in two shards; every record carries its manifest's config_hash
+/// (or none); no shard is locked by a run still writing it; with `expected`, nothing missing or
+/// extra. `out` is locked (dir_lock) while it is written.
 /// Output: predictions.jsonl sorted by key; manifest without the shard key plus
 /// "merged_shards" = n.
 inline merge_summary merge_runs(std::span<const std::filesystem::path> shards,
@@ -52,6 +57,7 @@ inline merge_summary merge_runs(std::span<const std::filesystem::path> shards,
   std::vector<run_manifest> ms;
   std::vector<shard_spec> specs;
   for (const auto& d : shards) {
+    check_dir_not_locked(d);
     const fs::path mp = d / "manifest.json";
     if (!fs::exists(mp))
       throw error(error_kind::io, mp.string(), 0, "missing (not a run directory?)");
@@ -102,7 +108,7 @@ inline merge_summary merge_runs(std::span<const std::filesystem::path> shards,
   for (std::size_t i = 0; i < shards.size(); ++i) {
     const fs::path pp = shards[i] / "predictions.jsonl";
     if (!fs::exists(pp)) throw error(error_kind::io, pp.string(), 0, "missing");
-    auto c = read_run_file(pp, opt.key_reader, true);
+    auto c = read_run_file(pp, opt.key_reader, true, manifest_value(ms[i], "config_hash"));
     if (c.torn_bytes > 0)
       throw error(error_kind::invalid, pp.string(), c.torn_line,
                   "incomplete last line (an interrupted run); resume this shard before merging");
@@ -141,9 +147,7 @@ inline merge_summary merge_runs(std::span<const std::filesystem::path> shards,
                       " not expected, e.g. " + detail::join(extra));
   }
 
-  std::error_code ec;
-  fs::create_directories(out, ec);
-  if (ec) throw error(error_kind::io, out.string(), 0, "cannot create: " + ec.message());
+  const dir_lock lock = dir_lock::acquire(out, opt.lock_command);  // creates `out`
   const fs::path op = out / "predictions.jsonl", om = out / "manifest.json";
   if (fs::exists(op) || fs::exists(om))
     throw error(

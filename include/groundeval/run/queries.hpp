@@ -57,4 +57,17 @@ std::vector<run_key> list_queries(const D& data, const query_selection& selectio
   return out;
 }
 
+/// Throws error_kind::invalid naming `source` (the data set as the user gave it) when `data` has
+/// no evaluable phrase at all: a run would ask nothing and an evaluation would divide by zero.
+template <Dataset D>
+void require_evaluable_phrases(const D& data, const std::string& source) {
+  bool any = false;
+  for_each_query_sentence(data, query_selection{std::nullopt, 1},
+                          [&](const auto&, const std::vector<std::size_t>&) { any = true; });
+  if (!any)
+    throw error(error_kind::invalid, source, 0,
+                "the data set has no evaluable phrase (no phrase whose chain has a ground-truth "
+                "box): nothing to run or evaluate");
+}
+
 }  // namespace groundeval

@@ -4,6 +4,7 @@
 // opaque here. Target: groundeval::core (standard library only).
 #pragma once
 
+#include <groundeval/detail/config_hash.hpp>
 #include <groundeval/detail/json_scan.hpp>
 #include <groundeval/detail/parse_number.hpp>
 #include <groundeval/error.hpp>
@@ -84,6 +85,24 @@ inline run_key read_run_key_json(std::string_view line) {
   return k;
 }
 
+/// The string value of the top-level member `key` of a record line; empty when the line has no
+/// such string member or is not a JSON object (the key reader reports those).
+inline std::string read_record_string(std::string_view line, std::string_view key) {
+  try {
+    for (auto& m : detail::scan_json_object(line))
+      if (m.key == key && m.type == detail::json_member::kind::string) return std::move(m.value);
+  } catch (const detail::json_scan_error&) {
+  }
+  return {};
+}
+
+/// detail::check_config_hash() of the record `line`'s "config_hash" against `expected`.
+inline void check_record_config_hash(std::string_view line, std::string_view expected,
+                                     const std::string& file, std::size_t line_no) {
+  if (!expected.empty())
+    detail::check_config_hash(read_record_string(line, "config_hash"), expected, file, line_no);
+}
+
 /// The records of a predictions.jsonl file (blank lines skipped), with their 1-based lines.
 struct run_file_contents {
   std::vector<run_record> records;
@@ -95,10 +114,11 @@ struct run_file_contents {
 
 /// Reads a predictions file. Keys are read with `reader`; a line whose key cannot be read throws
 /// error_kind::parse naming FILE:LINE. A torn last line is reported, not read. `keep_lines` = false
-/// keeps only the keys (record lines left empty).
+/// keeps only the keys (record lines left empty). A non-empty `config_hash` checks every record
+/// with check_record_config_hash().
 inline run_file_contents read_run_file(const std::filesystem::path& file,
                                        const run_key_reader& reader = read_run_key_json,
-                                       bool keep_lines = true) {
+                                       bool keep_lines = true, std::string_view config_hash = {}) {
   run_file_contents c;
   std::ifstream is(file, std::ios::binary);
   if (!is) throw error(error_kind::io, file.string(), 0, "cannot open");
@@ -122,6 +142,7 @@ inline run_file_contents read_run_file(const std::filesystem::path& file,
     } catch (const error& e) {
       throw error(e.kind(), file.string(), n, e.what());
     }
+    check_record_config_hash(line, config_hash, file.string(), n);
     if (keep_lines) r.line = std::move(line);
     c.records.push_back(std::move(r));
     c.lines.push_back(n);

@@ -4,19 +4,24 @@
 //
 // RUN_DIR/manifest.json      a flat JSON object of string values (run/manifest.hpp)
 // RUN_DIR/predictions.jsonl  one record per line; the payload is opaque here, only its key
-//                            (image_id, sentence index, phrase index) is read back on resume.
+//                            (image_id, sentence index, phrase index), its config_hash and its
+//                            status are read back on resume.
+// RUN_DIR/.lock              the writer's exclusive lock (run/lock.hpp), held while open.
+// RUN_DIR/retried-errors.jsonl  records of status "error" taken out by retry_errors.
 // docs/runner.md describes the layout and the crash-safety guarantees.
 #pragma once
 
 #include <groundeval/detail/durable_file.hpp>
 #include <groundeval/detail/strings.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/run/lock.hpp>
 #include <groundeval/run/manifest.hpp>
 #include <groundeval/run/records.hpp>
 
 #include <cstddef>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <set>
@@ -39,6 +44,12 @@ struct run_open_options {
   run_key_reader key_reader;
   /// Receives warnings (a dropped torn line); default: printed to stderr.
   std::function<void(const std::string&)> warn;
+  /// Take the records of status "error" out of predictions.jsonl (moved to
+  /// retried-errors.jsonl), so that their queries are asked again.
+  bool retry_errors = false;
+  /// What the lock file records about this writer (the command line), for the error another
+  /// writer gets.
+  std::string lock_command = "groundeval";
 };
 
 /// An open run directory. Appending is not thread-safe: one writer collects results and calls
@@ -47,9 +58,13 @@ struct run_open_options {
 /// open() detects, truncates and reports.
 class run_directory {
  public:
-  /// Opens or creates `dir`. With an existing manifest.json: the same manifest (apart from
-  /// volatile_keys) resumes; a different one throws error_kind::config naming the differing keys,
-  /// unless start_over. predictions.jsonl without manifest.json is refused likewise.
+  /// Opens or creates `dir`, first taking its exclusive lock (dir_lock: another process writing
+  /// it throws error_kind::config naming that process, start_over or not; the lock is held until
+  /// the run_directory is destroyed). With an existing manifest.json: the same manifest (apart
+  /// from volatile_keys) resumes; a different one throws error_kind::config naming the differing
+  /// keys, unless start_over. predictions.jsonl without manifest.json is refused likewise. On
+  /// resume every record must carry the manifest's config_hash (or none): a record of another
+  /// configuration throws error_kind::config naming its line.
   static run_directory open(const std::filesystem::path& dir, const run_manifest& manifest,
                             run_open_options opt = {});
 
@@ -66,8 +81,10 @@ class run_directory {
   /// Keys already recorded (loaded on open, plus everything appended since).
   const std::set<run_key>& finished() const noexcept { return m_finished; }
   bool is_finished(const run_key& k) const { return m_finished.contains(k); }
-  /// Records found when the directory was opened.
+  /// Records found when the directory was opened (after retry_errors took its records out).
   std::size_t resumed_records() const noexcept { return m_resumed; }
+  /// Records of status "error" that retry_errors took out.
+  std::size_t retried_errors() const noexcept { return m_retried; }
   /// Bytes of a torn last line dropped on open (0 when the file ended cleanly).
   std::size_t dropped_bytes() const noexcept { return m_dropped; }
 
@@ -88,10 +105,45 @@ class run_directory {
   std::set<run_key> m_finished;
   std::size_t m_resumed = 0;
   std::size_t m_dropped = 0;
+  std::size_t m_retried = 0;
+  dir_lock m_lock;  // declared before m_out: released after the file is closed
   detail::append_only_file m_out;
 };
 
 // ---- implementation -------------------------------------------------------------------------
+
+namespace detail {
+
+/// Moves the records of status "error" of `file` to the end of `side` (appended and fsync'ed
+/// first), then replaces `file` atomically by the other records and its torn tail, if any (left
+/// for open() to report and truncate). A crash in between leaves the errors in both files: the
+/// next retry moves them again. Returns the records moved.
+inline std::size_t take_out_errors(const std::filesystem::path& file,
+                                   const std::filesystem::path& side, const run_key_reader& reader,
+                                   std::string_view config_hash) {
+  const auto c = read_run_file(file, reader, true, config_hash);
+  std::string keep, moved;
+  std::size_t n = 0;
+  for (const auto& r : c.records) {
+    std::string& to = read_record_string(r.line, "status") == "error" ? moved : keep;
+    n += &to == &moved ? 1 : 0;
+    to += r.line;
+    to += '\n';
+  }
+  if (n == 0) return 0;
+  if (c.torn_bytes > 0) {
+    std::ifstream is(file, std::ios::binary);
+    is.seekg(static_cast<std::streamoff>(c.complete_bytes));
+    std::string tail(static_cast<std::size_t>(c.torn_bytes), '\0');
+    is.read(tail.data(), static_cast<std::streamsize>(tail.size()));
+    keep += tail.substr(0, static_cast<std::size_t>(is.gcount()));
+  }
+  append_only_file(side).append(moved);
+  write_file_atomically(file, keep);
+  return n;
+}
+
+}  // namespace detail
 
 inline run_directory run_directory::open(const std::filesystem::path& dir,
                                          const run_manifest& manifest, run_open_options opt) {
@@ -108,6 +160,7 @@ inline run_directory run_directory::open(const std::filesystem::path& dir,
                 "cannot create the run directory: " + ec.message());
 
   run_directory r;
+  r.m_lock = dir_lock::acquire(dir, opt.lock_command);  // before anything is read or removed
   r.m_dir = dir;
   r.m_volatile = opt.volatile_keys;
   const fs::path mpath = r.manifest_path(), ppath = r.predictions_path();
@@ -144,7 +197,11 @@ inline run_directory run_directory::open(const std::filesystem::path& dir,
   }
 
   if (!opt.start_over && have_predictions) {
-    const auto c = read_run_file(ppath, opt.key_reader, false);
+    const std::string hash = manifest_value(r.m_manifest, "config_hash");
+    if (opt.retry_errors)
+      r.m_retried =
+          detail::take_out_errors(ppath, dir / "retried-errors.jsonl", opt.key_reader, hash);
+    const auto c = read_run_file(ppath, opt.key_reader, false, hash);
     std::map<run_key, std::size_t> seen;
     for (std::size_t i = 0; i < c.records.size(); ++i) {
       auto [it, fresh] = seen.emplace(c.records[i].key, c.lines[i]);

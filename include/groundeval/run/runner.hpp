@@ -78,6 +78,8 @@ struct run_options {
   std::size_t concurrency = 1;
   /// Discard an existing run in `out` instead of refusing a different one.
   bool start_over = false;
+  /// Ask again the queries recorded with status "error" (run_open_options::retry_errors).
+  bool retry_errors = false;
   /// Keys naming what is run beyond what the runner records itself (e.g. the data set spec, the
   /// split, the selection, the grounder spec): a resume must give the same values.
   run_manifest identity;
@@ -103,6 +105,7 @@ struct run_result {
   std::uint64_t total = 0;            ///< queries of the selection
   std::uint64_t already = 0;          ///< recorded before this call
   std::uint64_t recorded = 0;         ///< recorded by this call
+  std::uint64_t retried = 0;          ///< error records taken out to be asked again
   std::uint64_t failures = 0;         ///< format failures and errors among `recorded`
 };
 
@@ -110,8 +113,8 @@ struct run_result {
 inline std::vector<std::string> run_volatile_keys() {
   // "latency" follows from the grounder; volatile so that runs made before the key existed
   // resume (and get it).
-  return {"start_time", "end_time", "last_start_time", "hostname",
-          "status",     "limit",    "server_model",    "latency"};
+  return {"start_time", "end_time",     "last_start_time", "hostname", "status",
+          "limit",      "server_model", "latency",         "error"};
 }
 
 /// The full configuration of a grounder as the manifest records it: describe() when it has one
@@ -206,14 +209,21 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
         ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    if (res.size() != reqs.size())
+    // A grounder interrupted mid-batch (stop_requested() already true) may answer a prefix of
+    // it: the prefix is recorded, the rest is asked again on resume.
+    if (res.size() != reqs.size() &&
+        !(res.size() < reqs.size() && opt.stop_requested && opt.stop_requested()))
       throw error(error_kind::invalid, "grounder " + name + " answered " +
                                            std::to_string(res.size()) + " requests of " +
                                            std::to_string(reqs.size()));
+    if (res.size() < reqs.size()) {
+      nq = 0;  // the batch's time went to the answered queries
+      for (std::size_t j = 0; j < res.size(); ++j) nq += queries[j].size();
+    }
     std::vector<phrase_prediction_record> records;
     records.reserve(nq);
     std::uint64_t failures = 0;
-    for (std::size_t j = 0; j < reqs.size(); ++j) {
+    for (std::size_t j = 0; j < res.size(); ++j) {
       const sample_type& s = *todo[b + j].s;
       if (res[j].size() != queries[j].size())
         throw error(error_kind::invalid, "grounder " + name + " answered " +
@@ -271,6 +281,14 @@ prediction_set predict(G& grounder, const D& data, const predict_options& opt = 
   return out;
 }
 
+namespace detail {
+template <Grounder G, Dataset D>
+run_result run_in_directory(G& grounder, const D& data, const run_options& opt, run_directory& rd,
+                            const std::string& start, const std::string& host,
+                            const std::string& limit, const std::string& latency,
+                            const std::string& config_hash);
+}  // namespace detail
+
 /// Runs `grounder` over the queries of `data` (run/queries.hpp: every evaluable phrase, one
 /// request per sentence, restricted by opt.selection) and appends the answers to
 /// opt.out/predictions.jsonl, one batch at a time, each batch written with one write and fsync.
@@ -278,17 +296,28 @@ prediction_set predict(G& grounder, const D& data, const predict_options& opt = 
 /// manifest differs outside the volatile keys) is refused with error_kind::config unless
 /// opt.start_over. Per-query failures are recorded in each result's status; an exception from
 /// the grounder, or a grounder answering the wrong number of requests or queries, stops the run
-/// (what was recorded stays). The grounder is asked with ground_batch(): its ground_many,
-/// ground_async or concurrent ground() when it has them. Queries without a measured latency get
-/// the batch's wall time divided by its queries.
+/// (what was recorded stays); a grounder that answers only the first requests of a batch once
+/// opt.stop_requested() is true gets those recorded and the run stops as interrupted. The grounder
+/// is asked with ground_batch(): its ground_many, ground_async or concurrent ground() when it has
+/// them. Queries without a measured latency get the batch's wall time divided by its queries.
 ///
 /// Manifest keys written by the runner (besides opt.identity and opt.session): dataset_name
 /// (NamedDataset), dataset_content_hash, grounder (grounder_description), grounder_name,
 /// config_hash (FNV-1a of the description; also in every record), groundeval_version, shard,
 /// latency ("measured", or "in-process" for a LatencyGrounder saying false), start_time,
-/// last_start_time, end_time, hostname, limit, server_model (ServerGrounder), status.
+/// last_start_time, end_time, hostname, limit, server_model (ServerGrounder), status ("running"
+/// while it runs, then run_status's string, or "failed" with the exception's text in "error"
+/// when an exception ends the run after the directory was opened).
+///
+/// The directory is locked for the call (run_directory::open; the lock records opt.session's
+/// "command"). A data set without any evaluable phrase (before shard and limit) throws
+/// error_kind::invalid (require_evaluable_phrases) before the directory is touched.
 template <Grounder G, Dataset D>
 run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
+  {
+    const std::string ds = manifest_value(opt.identity, "dataset");
+    require_evaluable_phrases(data, ds.empty() ? std::string("run_grounder") : ds);
+  }
   const std::string description = grounder_description(std::as_const(grounder));
   const std::string name(std::string_view(std::as_const(grounder).name()));
   const std::string config_hash = hex64(detail::fnv1a64(description));
@@ -323,7 +352,34 @@ run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
   ropt.volatile_keys.insert(ropt.volatile_keys.end(), opt.volatile_keys.begin(),
                             opt.volatile_keys.end());
   ropt.warn = opt.warn;
+  ropt.retry_errors = opt.retry_errors;
+  if (auto c = opt.session.find("command"); c != opt.session.end() && !c->second.empty())
+    ropt.lock_command = c->second;
   run_directory rd = run_directory::open(opt.out, m, ropt);
+  try {
+    return detail::run_in_directory(grounder, data, opt, rd, start, host, limit, latency,
+                                    config_hash);
+  } catch (const std::exception& e) {
+    try {  // the manifest says how the run ended; the first error is the one reported
+      run_manifest cur = rd.manifest();
+      cur["status"] = "failed";
+      cur["error"] = e.what();
+      cur["end_time"] = detail::utc_time("%Y-%m-%dT%H:%M:%SZ");
+      rd.update_manifest(cur);
+    } catch (...) {
+    }
+    throw;
+  }
+}
+
+namespace detail {
+
+/// The part of run_grounder() after the directory is open.
+template <Grounder G, Dataset D>
+run_result run_in_directory(G& grounder, const D& data, const run_options& opt, run_directory& rd,
+                            const std::string& start, const std::string& host,
+                            const std::string& limit, const std::string& latency,
+                            const std::string& config_hash) {
   {
     run_manifest cur = rd.manifest();
     cur["last_start_time"] = start;
@@ -337,10 +393,12 @@ run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
         cur[k] = v;
     }
     cur["status"] = "running";
+    cur.erase("error");
     rd.update_manifest(cur);
   }
 
   run_result out;
+  out.retried = rd.retried_errors();
   out.predictions = rd.predictions_path();
   out.manifest = rd.manifest_path();
   run_progress progress;
@@ -389,5 +447,7 @@ run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
   rd.update_manifest(cur);
   return out;
 }
+
+}  // namespace detail
 
 }  // namespace groundeval

@@ -388,9 +388,12 @@ inline mdetr_load_result load_mdetr_annotations_detailed(const std::string& json
   return res;
 }
 
-/// Loads an MDETR-format annotation file (see load_mdetr_annotations_detailed).
-inline in_memory_dataset load_mdetr_annotations(const std::string& json_path) {
-  return std::move(load_mdetr_annotations_detailed(json_path).dataset);
+/// Loads an MDETR-format annotation file (see load_mdetr_annotations_detailed); `image_dir` is
+/// the folder of the images (image_path() = <image_dir>/<image_id>.jpg; COCO train2014 for
+/// RefCOCO/+/g, whose image ids are the file names without extension).
+inline in_memory_dataset load_mdetr_annotations(const std::string& json_path,
+                                                const std::string& image_dir = {}) {
+  return std::move(load_mdetr_annotations_detailed(json_path, image_dir).dataset);
 }
 
 }  // namespace groundeval

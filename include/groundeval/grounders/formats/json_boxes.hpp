@@ -5,6 +5,7 @@
 // answers keep their complete objects. Target: groundeval::core.
 #pragma once
 
+#include <groundeval/detail/json_scan.hpp>
 #include <groundeval/grounders/formats/brackets.hpp>
 #include <groundeval/grounders/formats/scan.hpp>
 
@@ -17,100 +18,13 @@
 namespace groundeval::detail {
 
 /// Reads a JSON string starting at t[i] == '"'; returns the index after the closing quote or
-/// npos when unterminated / malformed. Decodes the standard escapes (\uXXXX to UTF-8).
+/// npos when unterminated / malformed. The one JSON string decoder (detail/json_scan.hpp), with
+/// the tolerance model answers need: raw control characters other than a line feed, and lone
+/// surrogate escapes, are kept.
 inline std::size_t read_json_string(std::string_view t, std::size_t i, std::string& out) {
-  out.clear();
-  ++i;
-  auto put = [&](unsigned cp) {
-    if (cp < 0x80)
-      out += char(cp);
-    else if (cp < 0x800) {
-      out += char(0xC0 | (cp >> 6));
-      out += char(0x80 | (cp & 0x3F));
-    } else if (cp < 0x10000) {
-      out += char(0xE0 | (cp >> 12));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    } else {
-      out += char(0xF0 | (cp >> 18));
-      out += char(0x80 | ((cp >> 12) & 0x3F));
-      out += char(0x80 | ((cp >> 6) & 0x3F));
-      out += char(0x80 | (cp & 0x3F));
-    }
-  };
-  auto hex4 = [&](std::size_t at, unsigned& v) {
-    if (at + 4 > t.size()) return false;
-    v = 0;
-    for (std::size_t k = at; k < at + 4; ++k) {
-      const char c = t[k];
-      v <<= 4;
-      if (is_digit(c))
-        v |= unsigned(c - '0');
-      else if (c >= 'a' && c <= 'f')
-        v |= unsigned(c - 'a' + 10);
-      else if (c >= 'A' && c <= 'F')
-        v |= unsigned(c - 'A' + 10);
-      else
-        return false;
-    }
-    return true;
-  };
-  while (i < t.size()) {
-    const char c = t[i];
-    if (c == '"') return i + 1;
-    if (c == '\n') return std::string_view::npos;
-    if (c != '\\') {
-      out += c;
-      ++i;
-      continue;
-    }
-    if (i + 1 >= t.size()) return std::string_view::npos;
-    const char e = t[i + 1];
-    i += 2;
-    switch (e) {
-      case '"':
-        out += '"';
-        break;
-      case '\\':
-        out += '\\';
-        break;
-      case '/':
-        out += '/';
-        break;
-      case 'b':
-        out += '\b';
-        break;
-      case 'f':
-        out += '\f';
-        break;
-      case 'n':
-        out += '\n';
-        break;
-      case 'r':
-        out += '\r';
-        break;
-      case 't':
-        out += '\t';
-        break;
-      case 'u': {
-        unsigned cp = 0;
-        if (!hex4(i, cp)) return std::string_view::npos;
-        i += 4;
-        if (cp >= 0xD800 && cp < 0xDC00 && i + 6 <= t.size() && t[i] == '\\' && t[i + 1] == 'u') {
-          unsigned lo = 0;
-          if (hex4(i + 2, lo) && lo >= 0xDC00 && lo < 0xE000) {
-            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            i += 6;
-          }
-        }
-        put(cp);
-        break;
-      }
-      default:
-        return std::string_view::npos;
-    }
-  }
-  return std::string_view::npos;
+  return decode_json_string(t, i, out,
+                            {.allow_control_characters = true, .allow_lone_surrogates = true})
+      .end;
 }
 
 /// The keys of a JSON box format.

@@ -9,6 +9,7 @@
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 #pragma once
 
+#include <groundeval/detail/config_hash.hpp>
 #include <groundeval/detail/text_encoding.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
@@ -46,6 +47,10 @@ inline constexpr std::size_t max_jsonl_nesting = 64;
 struct predictions_read_options {
   /// Read a JSON null coordinate as NaN (and let the evaluator count it) instead of failing.
   bool allow_non_finite = false;
+  /// When not empty, a JSON Lines record whose "config_hash" is another one is an error naming
+  /// the file and line (detail::check_config_hash): the run's manifest's hash, so that results
+  /// of another configuration are never credited to the run.
+  std::string config_hash;
 };
 
 /// Parses MDETR-format predictions from `text`; `source` names the file in messages.
@@ -441,6 +446,7 @@ inline bool jsonl_prediction_reader::next(phrase_prediction_record& out) {
     if (!m_buf.empty() && m_buf.back() == '\r') m_buf.pop_back();
     if (m_buf.find_first_not_of(" \t") == std::string::npos) continue;
     out = parse_jsonl_record(m_buf, m_source, m_line, m_opt);
+    detail::check_config_hash(out.config_hash, m_opt.config_hash, m_source, m_line);
     m_record_offset = start;
     return true;
   }
