@@ -8,6 +8,7 @@
 #include <groundeval/cli/app.hpp>
 #include <groundeval/detail/file.hpp>
 #include <groundeval/grounders/baselines.hpp>
+#include <groundeval/grounders/http/openai_config.hpp>  // the keys (no HTTP library needed)
 #include <groundeval/grounders/json/proposals.hpp>
 #include <groundeval/grounders/json/replay.hpp>
 
@@ -20,6 +21,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -31,7 +33,10 @@ namespace {
 
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
 /// The OpenAI-compatible grounder with the runner's capabilities: batches of twice its
-/// concurrency, measured round trips, and the model name the server reports.
+/// concurrency, measured round trips, the model name the server reports, the readiness check
+/// (ReadyGrounder: the server's model list before the first batch) and halting (HaltingGrounder:
+/// a stop after max_unreachable queries without a response, or on Ctrl-C; the queries left come
+/// back not asked and are not recorded).
 class openai_adapter {
  public:
   explicit openai_adapter(openai_config c)
@@ -42,6 +47,9 @@ class openai_adapter {
   std::size_t batch_size() const noexcept { return m_batch; }
   bool measures_latency() const noexcept { return true; }
   std::string server_model() const { return m_server_model; }
+  std::string check_ready() { return m_g->check_ready(); }
+  std::string halt_reason() const { return m_g->halt_reason(); }
+  void request_stop() noexcept { m_g->request_stop(); }
   std::vector<query_result> ground(const grounding_request& r) {
     return std::move(ground_many(std::span<const grounding_request>(&r, 1)).front());
   }
@@ -65,30 +73,34 @@ class openai_adapter {
 
 openai_config openai_config_from_spec(const grounder_spec& s) {
   openai_config c;
-  for (const auto k : geometry_keys(s.param("family") ? *s.param("family") : c.family))
-    if (const std::string* x = s.param(k)) c.geometry_options.emplace_back(std::string(k), *x);
+  std::vector<std::string> geo;
+  try {
+    for (const auto k : geometry_keys(s.param("family") ? *s.param("family") : c.family))
+      geo.emplace_back(k);
+  } catch (const error& e) {
+    s.fail(e.what(), "family");
+  }
+  for (const auto& k : geo)
+    if (const std::string* x = s.param(k)) c.geometry_options.emplace_back(k, *x);
   if (s.arg.empty()) s.need_arg("the server URL", "openai:http://HOST:PORT/v1?model=M", "url");
-  c.base_url = s.arg;
-  auto v = [&](const char* k) { return s.param(k); };
-  if (auto x = v("model")) c.model = *x;
+  // One parser for every key (grounders/http/openai_config.hpp): URLs with credentials refused
+  // without echoing them, numbers checked finite and in range before conversion.
+  auto set = [&](std::string_view key, const std::string& value) {
+    try {
+      (void)set_openai_option(c, key, value);  // every key given is one it knows
+    } catch (const error& e) {
+      s.fail(e.what(), key);
+    }
+  };
+  set("url", s.arg);
+  const auto& keys = openai_option_keys();
+  for (const auto& [k, v] : s.params) {
+    if (std::find(geo.begin(), geo.end(), k) != geo.end()) continue;
+    if (std::find(keys.begin(), keys.end(), k) == keys.end())
+      s.fail("unknown key '" + k + "' for openai", k);
+    set(k, v);
+  }
   if (c.model.empty()) s.fail("model=NAME is required");
-  if (auto x = v("family")) c.family = *x;
-  if (auto x = v("key_env")) c.api_key_env = *x;
-  if (auto x = v("concurrency"))
-    c.concurrency = static_cast<int>(std::min(s.count("concurrency", *x), 4096ull));
-  if (auto x = v("temperature")) c.temperature = s.number("temperature", *x);
-  if (auto x = v("max_tokens"))
-    c.max_tokens = static_cast<int>(std::min(s.count("max_tokens", *x), 1000000ull));
-  if (auto x = v("cache")) c.cache_path = *x;
-  if (auto x = v("prompt")) c.prompt_template = *x;
-  if (auto x = v("extra_body")) c.extra_body = *x;
-  if (auto x = v("verify_tls")) c.verify_tls = s.boolean("verify_tls", *x);
-  if (auto x = v("ca_cert")) c.ca_cert_file = *x;
-  if (auto x = v("max_retries"))
-    c.max_retries = static_cast<int>(std::min(s.count("max_retries", *x), 100ull));
-  if (auto x = v("connect_timeout")) c.connect_timeout_s = s.number("connect_timeout", *x);
-  if (auto x = v("read_timeout")) c.read_timeout_s = s.number("read_timeout", *x);
-  if (auto x = v("check_frame")) c.check_frame = s.boolean("check_frame", *x);
   return c;
 }
 
@@ -109,13 +121,15 @@ void check_images(const grounder_spec& s, const in_memory_dataset& data) {
 }
 
 any_grounder make_openai(const grounder_spec& s, const in_memory_dataset& data) {
-  check_images(s, data);
   openai_config c = openai_config_from_spec(s);
+  std::optional<any_grounder> g;
   try {
-    return any_grounder(openai_adapter(std::move(c)));
+    g.emplace(openai_adapter(std::move(c)));  // checks the geometry and the other values
   } catch (const error& e) {
     s.fail(e.what());
   }
+  check_images(s, data);
+  return std::move(*g);
 }
 #endif
 
@@ -209,18 +223,19 @@ grounder_registry builtin_grounders() {
         "temperature=T&max_tokens=N\n"
         "         &cache=FILE&prompt=TEMPLATE&extra_body=JSON&verify_tls=BOOL&"
         "ca_cert=FILE\n"
-        "         &max_retries=N&connect_timeout=S&read_timeout=S&check_frame=BOOL]\n"
+        "         &max_retries=N&connect_timeout=S&read_timeout=S&check_frame=BOOL\n"
+        "         &request_timeout=S&max_response_bytes=N&retry_budget=S&retry_after_max=S\n"
+        "         &max_unreachable=N&ready_timeout=S&headers=JSON&header_env=JSON]\n"
         "                                   an OpenAI-compatible server (vLLM, SGLang, "
-        "...)",
+        "...); docs/runner.md",
     .arg_key = "url",
-    .keys = {"model",      "family",      "key_env",         "concurrency",  "temperature",
-             "max_tokens", "cache",       "prompt",          "extra_body",   "verify_tls",
-             "ca_cert",    "max_retries", "connect_timeout", "read_timeout", "check_frame"},
+    .keys = openai_option_keys(),  // the keys set_openai_option takes: they cannot drift
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
-    // The family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame for the
-    // padded families, ...), passed to the geometry contract as --geometry KEY=VALUE would be.
         .more_keys =
             [](const grounder_spec& s) {
+              // the family's geometry keys (min_pixels / max_pixels for qwen2.5-vl, frame
+              // for the padded families, ...), passed to the geometry contract as
+              // --geometry KEY=VALUE would be
               std::vector<std::string> keys;
               try {
                 for (const auto k :
@@ -234,7 +249,7 @@ grounder_registry builtin_grounders() {
     .concurrency_key = "concurrency", .make = make_openai
   });
 #else
-    .concurrency_key = "concurrency",
+        .concurrency_key = "concurrency",
     .make = [](const grounder_spec& s, const in_memory_dataset&) -> any_grounder {
       missing_component(s, "http component (cpp-httplib, OpenSSL)");
     }

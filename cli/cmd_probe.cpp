@@ -135,6 +135,7 @@ int run(const std::vector<std::string>& args) {
   }
   std::filesystem::create_directories(out);
   std::printf("grounder: %s\n", g.describe().c_str());
+  std::printf("server: %s\n", g.check_ready().c_str());  // throws when it is not up
   std::size_t asked = 0;
   for (const sample& s : data) {
     if (asked >= queries) break;

@@ -10,6 +10,7 @@
 #include <groundeval/run/progress.hpp>
 #include <groundeval/run/runner.hpp>
 
+#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -33,7 +34,11 @@ inline constexpr const char* usage =
     "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl as\n"
     "they arrive (fsync after each batch). RUN_DIR/manifest.json records what was run. Running\n"
     "the same command again resumes: finished queries are skipped. Ctrl-C finishes the batch in\n"
-    "flight, records it and stops. Options (also as --option=value):\n"
+    "flight, records it and stops (the openai grounder stops asking at once and finishes only\n"
+    "the requests in flight). A grounder that can check its server does so before the first\n"
+    "batch; one that halts (openai: max_unreachable queries in a row without a response) ends\n"
+    "the run with exit status 1, the queries it did not ask unrecorded. Options (also as\n"
+    "--option=value):\n"
     "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
     "  --split NAME     train, val or test (default test; flickr30k only)\n"
     "  --images DIR     the image folder (default: flickr30k:DIR's flickr30k-images; for\n"
@@ -127,7 +132,13 @@ inline int run(const std::vector<std::string>& args) {
       "run: resuming " + opt.out.string());
   opt.on_progress = progress;
   interrupt_guard interrupt;
-  opt.stop_requested = interrupt_guard::requested;
+  std::atomic<bool> told{false};
+  opt.stop_requested = [&told] {  // polled between batches and, for openai:, during them
+    if (!interrupt_guard::requested()) return false;
+    if (!told.exchange(true))
+      std::fputs("\nrun: stopping (Ctrl-C): finishing the requests in flight...\n", stderr);
+    return true;
+  };
   run_result r;
   try {
     r = run_grounder(g.grounder, data.dataset, opt);
@@ -142,11 +153,19 @@ inline int run(const std::vector<std::string>& args) {
   progress.finish();
   if (r.status == run_status::interrupted) {
     std::fprintf(stderr,
-                 "run: interrupted; %llu of %llu queries are recorded in %s (the batch in flight "
-                 "was finished). Run the same command again to resume.\n",
+                 "run: interrupted; %llu of %llu queries are recorded in %s (the answers in flight "
+                 "were recorded). Run the same command again to resume.\n",
                  static_cast<unsigned long long>(r.already + r.recorded),
                  static_cast<unsigned long long>(r.total), r.predictions.c_str());
     return 130;
+  }
+  if (r.status == run_status::failed) {  // the grounder halted (e.g. its server stopped answering)
+    std::fprintf(stderr,
+                 "run: stopped: %s\nrun: %llu of %llu queries are recorded in %s; the queries "
+                 "not asked are not recorded. Run the same command again to ask them.\n",
+                 r.halt_reason.c_str(), static_cast<unsigned long long>(r.already + r.recorded),
+                 static_cast<unsigned long long>(r.total), r.predictions.c_str());
+    return 1;
   }
   if (!quiet) {
     if (r.retried > 0)

@@ -5,6 +5,7 @@
 #include <groundeval/detail/parse_number.hpp>
 #include <groundeval/detail/strings.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/grounders/http/url.hpp>  // mask_url_credentials (no HTTP library needed)
 
 #include <algorithm>
 #include <fstream>
@@ -40,7 +41,9 @@ const std::string* grounder_spec::param(std::string_view key) const {
 void grounder_spec::fail(const std::string& what, std::string_view key) const {
   if (!file.empty())
     throw error(error_kind::config, file, key.empty() ? 0 : line_of_key(*this, key), what);
-  throw error(error_kind::config, "--grounder", 0, "'" + text + "': " + what);
+  // never echo credentials written into a URL (http://user:password@host)
+  throw error(error_kind::config, "--grounder", 0,
+              "'" + http::mask_url_credentials(text) + "': " + what);
 }
 
 void grounder_spec::need_arg(const std::string& what, const std::string& example,

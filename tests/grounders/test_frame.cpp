@@ -9,6 +9,8 @@
 //   stops with a configuration error before any query of the run is sent.
 #include <groundeval/grounders/http/openai_grounder.hpp>
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 
 #include <atomic>

@@ -6,6 +6,8 @@
 // answer cache, kill-and-resume, and that the API key never reaches any output.
 #include <groundeval/grounders/http/openai_grounder.hpp>
 
+#include <httplib.h>
+
 #include <catch2/catch.hpp>
 
 #include <netinet/in.h>

@@ -49,7 +49,7 @@ def main() -> int:
     rows = {}
     seen = {}
     for n, line in enumerate(open(doc, encoding="utf-8"), 1):
-        m = re.match(r"\|\s*([RN]\d\d)\s*\|", line)
+        m = re.match(r"\|\s*([RNH]\d\d)\s*\|", line)
         if not m:
             continue
         rid = m.group(1)
@@ -64,7 +64,7 @@ def main() -> int:
     tests = {}
     for name in out.splitlines():
         name = name.strip()
-        m = re.match(r"([RN]\d\d) ", name)
+        m = re.match(r"([RNH]\d\d) ", name)
         if not m:
             if name:
                 print(f"FAIL: test case '{name}' does not start with a row id")

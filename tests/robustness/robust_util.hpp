@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Helpers of the bad-input matrix tests (docs/robustness.md): scratch folders in the build tree,
-// file writers, and the error text a call produces with the scratch folder replaced by "<dir>".
+// file writers, the error text a call produces with the scratch folder replaced by "<dir>", and
+// the error of a --grounder spec.
 #pragma once
 
+#include <groundeval/cli/app.hpp>
 #include <groundeval/error.hpp>
 
 #include <catch2/catch.hpp>
@@ -52,6 +54,18 @@ std::string error_text(F&& f, const fs::path& dir = {}) {
     return "<not a groundeval::error: " + std::string(e.what()) + ">";
   }
   return "<no error>";
+}
+
+/// The error building a grounder from `spec` gives, as `groundeval run --grounder SPEC` would
+/// (the built-in kinds, an empty data set); `dir` as for error_text.
+inline std::string spec_error(const std::string& spec, const fs::path& dir = {}) {
+  return error_text(
+      [&] {
+        const groundeval::in_memory_dataset data;
+        const auto kinds = groundeval::cli::builtin_grounders();
+        (void)kinds.make(kinds.parse(spec), data);
+      },
+      dir);
 }
 
 }  // namespace robust

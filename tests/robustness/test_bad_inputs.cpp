@@ -14,6 +14,7 @@
 #include <groundeval/io/json/predictions.hpp>
 #include <groundeval/io/stb/image_stb.hpp>
 
+#include <httplib.h>
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
@@ -27,6 +28,7 @@
 
 using namespace groundeval;
 using robust::error_text;
+using robust::spec_error;
 namespace fs = std::filesystem;
 
 namespace {
@@ -47,14 +49,6 @@ std::string npy_header(const std::string& dict) {
   b += static_cast<char>(h.size() & 0xff);
   b += static_cast<char>(h.size() >> 8);
   return b + h;
-}
-
-std::string spec_error(const std::string& spec) {
-  return error_text([&] {
-    const in_memory_dataset data;
-    const auto kinds = cli::builtin_grounders();
-    (void)kinds.make(kinds.parse(spec), data);
-  });
 }
 
 parse_result answer(std::string_view family, std::string_view text) {

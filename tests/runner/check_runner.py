@@ -175,9 +175,9 @@ def case_run_resume(b, w):
             fail("report on a sampled run: %d phrases evaluated, %d recorded\n%s"
                  % (j["runs"][0]["phrases"], len(got), p.stdout + p.stderr))
     out = os.path.join(w, "sample-bad")
-    for args, msg in ((["--seed", "1"], "run: --seed needs --sample"),
-                      (["--sample-by", "phrase"], "run: --sample-by needs --sample"),
-                      (["--sample", "x"], "run: --sample 'x' is not a non-negative integer"),
+    for args, msg in ((["--seed", "1"], "run: error: --seed needs --sample"),
+                      (["--sample-by", "phrase"], "run: error: --sample-by needs --sample"),
+                      (["--sample", "x"], "run: error: --sample 'x' is not a non-negative integer"),
                       (["--sample", "2", "--limit", "1"], "--limit and --sample cannot be combined")):
         p = ge(b, "run", "--dataset", spec, "--grounder", "whole-image", "--out", out, *args,
                expect=1)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The run layer (run/runner.hpp, run/any_grounder.hpp, run/queries.hpp) on a made-up data set:
-// capability dispatch, any_grounder from a function, stop / limit / resume / shards, predict().
+// capability dispatch, any_grounder from a function, stop / limit / resume / shards, predict(),
+// readiness and halting (run/halting.hpp).
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/run/runner.hpp>
@@ -8,8 +9,10 @@
 #include <catch2/catch.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <future>
+#include <memory>
 #include <set>
 #include <string>
 #include <thread>
@@ -315,4 +318,95 @@ TEST_CASE("a batch answered in part when a stop is requested is recorded in part
   CHECK(r.status == run_status::complete);
   CHECK(r.already == 10);
   CHECK(r.recorded == 6);
+}
+
+namespace {
+
+/// A grounder with the run layer's readiness and halting capabilities (run/halting.hpp): not
+/// ready while `up` is false; halts after `answers_left` answers (the rest not asked); with
+/// `block`, each request waits (up to 5 s) until request_stop() is called.
+struct halting_grounder {
+  bool up = true;
+  int answers_left = 1000;
+  bool block = false;
+  std::atomic<bool> stop{false};
+  std::string why;
+  std::string_view name() const { return "halting"; }
+  std::string check_ready() {
+    if (!up) throw error(error_kind::backend, "the server is not ready");
+    return "ready";
+  }
+  std::string halt_reason() const { return why; }
+  void request_stop() { stop = true; }
+  std::vector<query_result> ground(const grounding_request& r) {
+    for (int i = 0; block && !stop && i < 500; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    if (stop) why = "the run was asked to stop";
+    std::vector<query_result> out = corner(r);
+    for (auto& a : out) {
+      if (!why.empty() || answers_left-- <= 0) {
+        if (why.empty()) why = "no answers left";
+        a = query_result{};
+        a.status = query_status::error;
+        a.message = std::string(not_asked_prefix) + why;
+      }
+    }
+    return out;
+  }
+};
+static_assert(ReadyGrounder<halting_grounder> && HaltingGrounder<halting_grounder>);
+
+}  // namespace
+
+TEST_CASE("readiness and halting: nothing unasked is recorded, a stop reaches the grounder",
+          "[runner]") {
+  const auto data = made_up(3);  // 6 sentences, 12 queries
+  run_options opt;
+  opt.out = fresh_dir("halting");
+  opt.batch_size = 2;
+  {  // not ready: an error before the first batch, nothing recorded, the manifest says failed
+    auto g = std::make_unique<halting_grounder>();
+    g->up = false;
+    any_grounder a(std::move(g));  // forwarded through any_grounder as the CLI uses it
+    CHECK_THROWS_WITH(run_grounder(a, data, opt), "the server is not ready");
+    const auto preds = opt.out / "predictions.jsonl";
+    CHECK((!std::filesystem::exists(preds) || std::filesystem::file_size(preds) == 0));
+    CHECK(read_manifest(opt.out / "manifest.json").at("status") == "failed");
+  }
+  {  // halts after 5 answers: those are recorded, the 7 queries it did not ask are not
+    halting_grounder g;
+    g.answers_left = 5;
+    const auto r = run_grounder(g, data, opt);
+    CHECK(r.status == run_status::failed);
+    CHECK(r.halt_reason == "no answers left");
+    CHECK(r.recorded == 5);
+    CHECK(read_run_file(r.predictions).records.size() == 5);
+    CHECK(read_manifest(r.manifest).at("status") == "failed");
+  }
+  {  // the next run asks exactly the rest
+    halting_grounder g;
+    const auto r = run_grounder(g, data, opt);
+    CHECK(r.status == run_status::complete);
+    CHECK(r.already == 5);
+    CHECK(r.recorded == 7);
+    for (const auto& rec : read_run_file(r.predictions).records)
+      CHECK(rec.line.find("not asked") == std::string::npos);
+  }
+  {  // a stop while a batch is in flight is forwarded to request_stop(): no 5 s wait
+    auto g = std::make_unique<halting_grounder>();
+    g->block = true;
+    any_grounder a(std::move(g));
+    run_options o2 = opt;
+    o2.out = fresh_dir("halting_stop");
+    const auto t0 = std::chrono::steady_clock::now();
+    o2.stop_requested = [&] {
+      return std::chrono::steady_clock::now() - t0 > std::chrono::milliseconds(100);
+    };
+    const auto r = run_grounder(a, data, o2);
+    CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(2));
+    CHECK(r.status == run_status::interrupted);
+    CHECK(r.halt_reason == "the run was asked to stop");
+    CHECK(r.recorded == 0);
+    CHECK(read_manifest(r.manifest).at("status") == "interrupted");
+  }
 }

@@ -8,6 +8,7 @@
 #include <groundeval/concepts/grounder.hpp>
 #include <groundeval/detail/parallel.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/run/halting.hpp>
 
 #include <algorithm>
 #include <concepts>
@@ -96,7 +97,8 @@ concept other_than_any_grounder =
 /// Holds any model of Grounder (owned) or a grounder_function, and models every optional
 /// capability itself, answering with the held grounder's when it has it and a default otherwise:
 /// describe() = its name, batch_size() = 0 (no preference), measures_latency() = true,
-/// server_model() = "", max_concurrency() = 1. Not copyable; movable.
+/// server_model() = "", max_concurrency() = 1, check_ready() = "" (nothing to check),
+/// halt_reason() = "" and request_stop() doing nothing (run/halting.hpp). Not copyable; movable.
 class any_grounder {
  public:
   template <detail::other_than_any_grounder G>
@@ -135,6 +137,9 @@ class any_grounder {
   std::size_t max_concurrency() const { return m_impl->max_concurrency(); }
   bool measures_latency() const { return m_impl->measures_latency(); }
   std::string server_model() const { return m_impl->server_model(); }
+  std::string check_ready() { return m_impl->check_ready(); }
+  std::string halt_reason() const { return m_impl->halt_reason(); }
+  void request_stop() { m_impl->request_stop(); }
 
   /// The held grounder when it is a G (nullptr otherwise), like std::any_cast.
   template <class G>
@@ -160,6 +165,9 @@ class any_grounder {
     virtual std::size_t max_concurrency() const = 0;
     virtual bool measures_latency() const = 0;
     virtual std::string server_model() const = 0;
+    virtual std::string check_ready() { return {}; }
+    virtual std::string halt_reason() const { return {}; }
+    virtual void request_stop() {}
   };
 
   template <class G>
@@ -203,6 +211,21 @@ class any_grounder {
       else
         return {};
     }
+    std::string check_ready() override {
+      if constexpr (ReadyGrounder<G>)
+        return std::string(g->check_ready());
+      else
+        return {};
+    }
+    std::string halt_reason() const override {
+      if constexpr (HaltingGrounder<G>)
+        return std::string(std::as_const(*g).halt_reason());
+      else
+        return {};
+    }
+    void request_stop() override {
+      if constexpr (HaltingGrounder<G>) g->request_stop();
+    }
   };
 
   struct function_model final : base {
@@ -242,6 +265,7 @@ class any_grounder {
 static_assert(Grounder<any_grounder> && DescribedGrounder<any_grounder> &&
               BatchGrounder<any_grounder> && BatchSizeGrounder<any_grounder> &&
               ConcurrentGrounder<any_grounder> && LatencyGrounder<any_grounder> &&
-              ServerGrounder<any_grounder>);
+              ServerGrounder<any_grounder> && ReadyGrounder<any_grounder> &&
+              HaltingGrounder<any_grounder>);
 
 }  // namespace groundeval

@@ -2,8 +2,10 @@
 // groundeval/run/runner.hpp — the run layer: run_grounder() asks any Grounder every query of any
 // Dataset (one request per sentence) and records the answers in a run directory, crash-safely
 // and resumably, with sharding, a sentence limit, batching, concurrency for grounders that can
-// take it, progress callbacks and cooperative interruption. `groundeval run` is option parsing
-// plus one call of it. Target: groundeval::core (standard library plus POSIX).
+// take it, progress callbacks and cooperative interruption; grounders that can check readiness or
+// halt (run/halting.hpp) are checked before the first batch and stopped with the run. `groundeval
+// run` is option parsing plus one call of it. Target: groundeval::core (standard library plus
+// POSIX).
 //
 // The result is a run directory: RUN_DIR/predictions.jsonl (the JSON Lines format that
 // evaluate_predictions_file() and `groundeval evaluate` / `report` read) and RUN_DIR/manifest.json
@@ -19,18 +21,23 @@
 #include <groundeval/error.hpp>
 #include <groundeval/eval/predictions.hpp>
 #include <groundeval/run/any_grounder.hpp>
+#include <groundeval/run/halting.hpp>
 #include <groundeval/run/queries.hpp>
 #include <groundeval/run/run_dir.hpp>
 
 #include <algorithm>
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
+#include <mutex>
 #include <span>
+#include <stop_token>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -38,12 +45,14 @@ namespace groundeval {
 
 /// How a call of run_grounder() ended.
 enum class run_status : std::uint8_t {
-  complete,    ///< every selected query is recorded
-  partial,     ///< stopped at the sentence limit
-  interrupted  ///< stop_requested() said so; the batch in flight was recorded first
+  complete,     ///< every selected query is recorded
+  partial,      ///< stopped at the sentence limit
+  interrupted,  ///< stop_requested() said so; the batch in flight was recorded first
+  failed        ///< the grounder halted (HaltingGrounder: run_result::halt_reason says why)
 };
 
-/// The manifest's "status" value: "complete", "partial (--limit)" or "interrupted".
+/// The manifest's "status" value: "complete", "partial (--limit)", "interrupted" or "failed" (also
+/// written, with the reason in "error", when the run ends with an exception).
 constexpr std::string_view to_string(run_status s) noexcept {
   switch (s) {
     case run_status::complete:
@@ -52,6 +61,8 @@ constexpr std::string_view to_string(run_status s) noexcept {
       return "partial (--limit)";
     case run_status::interrupted:
       return "interrupted";
+    case run_status::failed:
+      return "failed";
   }
   return "unknown";
 }
@@ -107,6 +118,7 @@ struct run_result {
   std::uint64_t recorded = 0;         ///< recorded by this call
   std::uint64_t retried = 0;          ///< error records taken out to be asked again
   std::uint64_t failures = 0;         ///< format failures and errors among `recorded`
+  std::string halt_reason;            ///< why the grounder halted (status failed / interrupted)
 };
 
 /// Manifest keys run_grounder() writes on every start, allowed to differ on resume.
@@ -138,14 +150,38 @@ struct ask_options {
   std::string config_hash;  ///< copied into every record
 };
 
+/// Returns f(); while it runs, a thread polls `stop_requested` (when set) every 20 ms and, once
+/// it says so, calls g.request_stop(), so a grounder in the middle of a slow batch stops within
+/// its own limits instead of at the end of the batch.
+template <HaltingGrounder G, class F>
+auto with_stop_forwarded(G& g, const std::function<bool()>& stop_requested, F&& f) {
+  if (!stop_requested) return f();
+  std::jthread watcher([&](std::stop_token done) {
+    std::mutex m;
+    std::condition_variable_any cv;
+    std::unique_lock lock(m);
+    while (!done.stop_requested()) {
+      if (stop_requested()) {
+        g.request_stop();
+        return;
+      }
+      cv.wait_for(lock, done, std::chrono::milliseconds(20), [] { return false; });
+    }
+  });
+  return f();  // the watcher is stopped and joined on the way out
+}
+
 /// The one loop that asks a grounder: builds one request per selected sentence with the queries
 /// `done(key)` rejects, asks them batch by batch with ground_batch(), checks the answers' counts,
 /// fills the records (a query without a measured latency gets the batch's wall time divided by
 /// its queries) and hands each batch to emit(records, failures). start(total, already) is called
-/// once before the first batch. Stops early when opt.stop_requested() says so.
+/// once before the first batch, then the grounder's check_ready() when there is something to ask
+/// (ReadyGrounder; its error propagates). Stops early when opt.stop_requested() says so — a
+/// HaltingGrounder is told at once (request_stop) — or when a HaltingGrounder halts: the batch's
+/// queries it did not ask are not emitted, and its halt_reason() is returned ("" otherwise).
 template <Grounder G, Dataset D, class Done, class Start, class Emit>
-void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, Start start,
-                 Emit emit) {
+std::string ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, Start start,
+                        Emit emit) {
   using sample_type = std::ranges::range_value_t<const D>;
   using phrase_type = std::ranges::range_value_t<
       const std::remove_cvref_t<decltype(std::declval<const sample_type&>().phrases)>>;
@@ -177,6 +213,8 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
                             if (!pd.phrases.empty()) todo.push_back(std::move(pd));
                           });
   start(total, already);
+  if constexpr (ReadyGrounder<G>)
+    if (!todo.empty()) (void)grounder.check_ready();  // e.g. the server is up and has the model
 
   std::size_t batch = opt.batch_size;
   if constexpr (BatchSizeGrounder<G>)
@@ -205,8 +243,16 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
                                       static_cast<long long>(s.sentence_index)};
     }
     const auto t0 = std::chrono::steady_clock::now();
-    std::vector<std::vector<query_result>> res =
-        ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
+    std::vector<std::vector<query_result>> res;
+    std::string halted;
+    if constexpr (HaltingGrounder<G>) {
+      res = with_stop_forwarded(grounder, opt.stop_requested, [&] {
+        return ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
+      });
+      halted = std::string(std::as_const(grounder).halt_reason());
+    } else {
+      res = ground_batch(grounder, std::span<const grounding_request>(reqs), opt.concurrency);
+    }
     const double secs =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     // A grounder interrupted mid-batch (stop_requested() already true) may answer a prefix of
@@ -231,6 +277,7 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
                                              std::to_string(queries[j].size()) + " for image " +
                                              std::string(std::string_view(s.image_id)));
       for (std::size_t i = 0; i < queries[j].size(); ++i) {
+        if (!halted.empty() && is_not_asked(res[j][i])) continue;  // asked by a later run
         const auto& [k, p] = todo[b + j].phrases[i];
         phrase_prediction_record r;
         r.image_id = std::string(std::string_view(s.image_id));
@@ -247,8 +294,10 @@ void ask_queries(G& grounder, const D& data, const ask_options& opt, Done done, 
         records.push_back(std::move(r));
       }
     }
-    emit(records, failures);
+    if (!records.empty()) emit(records, failures);
+    if (!halted.empty()) return halted;
   }
+  return {};
 }
 
 }  // namespace detail
@@ -295,11 +344,15 @@ run_result run_in_directory(G& grounder, const D& data, const run_options& opt, 
 /// Queries already recorded there are skipped (resume); a directory holding another run (its
 /// manifest differs outside the volatile keys) is refused with error_kind::config unless
 /// opt.start_over. Per-query failures are recorded in each result's status; an exception from
-/// the grounder, or a grounder answering the wrong number of requests or queries, stops the run
-/// (what was recorded stays); a grounder that answers only the first requests of a batch once
-/// opt.stop_requested() is true gets those recorded and the run stops as interrupted. The grounder
-/// is asked with ground_batch(): its ground_many, ground_async or concurrent ground() when it has
-/// them. Queries without a measured latency get the batch's wall time divided by its queries.
+/// the grounder (its check_ready() included: ReadyGrounder, before the first batch), or a
+/// grounder answering the wrong number of requests or queries, stops the run (what was recorded
+/// stays); a grounder that answers only the first requests of a batch once opt.stop_requested()
+/// is true gets those recorded and the run stops as interrupted. A HaltingGrounder that halts
+/// ends the run with status failed and its halt_reason(); the queries it did not ask are not
+/// recorded (a later run asks them); opt.stop_requested is forwarded to its request_stop()
+/// during a batch. The grounder is asked with ground_batch(): its ground_many, ground_async or
+/// concurrent ground() when it has them. Queries without a measured latency get the batch's wall
+/// time divided by its queries.
 ///
 /// Manifest keys written by the runner (besides opt.identity and opt.session): dataset_name
 /// (NamedDataset), dataset_content_hash, grounder (grounder_description), grounder_name,
@@ -410,7 +463,7 @@ run_result run_in_directory(G& grounder, const D& data, const run_options& opt, 
   ask.stop_requested = opt.stop_requested;
   ask.config_hash = config_hash;
   auto stop = [&] { return opt.stop_requested && opt.stop_requested(); };
-  detail::ask_queries(
+  const std::string halted = detail::ask_queries(
       grounder, data, ask, [&](const run_key& k) { return rd.is_finished(k); },
       [&](std::uint64_t total, std::uint64_t already) {
         out.total = progress.total = total;
@@ -435,7 +488,9 @@ run_result run_in_directory(G& grounder, const D& data, const run_options& opt, 
         }
       });
 
+  out.halt_reason = halted;
   out.status = stop()                ? run_status::interrupted
+               : !halted.empty()     ? run_status::failed
                : opt.selection.limit ? run_status::partial
                                      : run_status::complete;
   run_manifest cur = rd.manifest();
@@ -444,6 +499,7 @@ run_result run_in_directory(G& grounder, const D& data, const run_options& opt, 
     if (std::string sm(std::as_const(grounder).server_model()); !sm.empty())
       cur["server_model"] = sm;
   cur["status"] = std::string(to_string(out.status));
+  if (out.status == run_status::failed) cur["error"] = halted;  // as for an exception
   rd.update_manifest(cur);
   return out;
 }

@@ -14,6 +14,7 @@
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/predictions.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <nlohmann/json.hpp>
 
@@ -38,9 +39,9 @@ enum class predictions_format {
   jsonl        ///< JSON Lines, one phrase query per line
 };
 
-/// Longest JSON Lines record read (a longer line is an error naming the file and line, so a
-/// corrupt file cannot exhaust memory); a record of 100 boxes is about 10 KiB.
-inline constexpr std::size_t max_jsonl_line_bytes = std::size_t{64} << 20;
+// max_jsonl_line_bytes (io/limits.hpp), shared with the writers: the longest JSON Lines record
+// read (a longer line is an error naming the file and line, so a corrupt file cannot exhaust
+// memory).
 /// Deepest JSON nesting of a JSON Lines record (a deeper one is an error naming file and line).
 inline constexpr std::size_t max_jsonl_nesting = 64;
 
@@ -504,7 +505,16 @@ inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record&
       e["geometry"] = std::move(g);
   }
   // Invalid UTF-8 in model text is replaced rather than aborting the whole file.
-  os << e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+  const std::string line = e.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  // never write what the readers refuse (grounders cut raw_text and message: io/limits.hpp)
+  if (line.size() > max_jsonl_line_bytes)
+    throw error(error_kind::invalid, "predictions record", 0,
+                "image " + r.image_id + " sentence " + std::to_string(r.sentence_id) + " phrase " +
+                    std::to_string(r.phrase_index) + ": the record is " +
+                    std::to_string(line.size()) + " bytes, above the " +
+                    std::to_string(max_jsonl_line_bytes >> 20) +
+                    " MiB limit of a JSON Lines record");
+  os << line << '\n';
 }
 
 inline void write_jsonl_predictions(std::ostream& os, const prediction_set& p) {
