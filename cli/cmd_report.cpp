@@ -10,12 +10,12 @@
 #include <groundeval/error.hpp>
 #include <groundeval/io/json/predictions.hpp>
 #include <groundeval/report/from_results.hpp>
+#include <groundeval/report/json/case_answers.hpp>
 #include <groundeval/report/writer.hpp>
 #include <groundeval/run/manifest.hpp>
 #include <groundeval/run/queries.hpp>
 
 #if defined(GROUNDEVAL_CLI_HAS_IMAGE)
-#include <groundeval/report/json/case_answers.hpp>
 #include <groundeval/report/png/cases.hpp>
 #endif
 
@@ -110,11 +110,12 @@ inline int run(const std::vector<std::string>& args) {
   in.title = title;
 
   std::size_t drawn = 0;
-#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
   std::vector<std::string> files;
   for (const auto& d : dirs) files.push_back((d / "predictions.jsonl").string());
-  const auto d = report::draw_cases(in, data.dataset, report::case_answers(in, files), out,
-                                    {.blank_canvas = blank_canvas});
+  const report::case_answers answers(in, files);  // only the cases' records are kept
+  answers.attach_raw_answers(in);                 // format failures show what the model said
+#if defined(GROUNDEVAL_CLI_HAS_IMAGE)
+  const auto d = report::draw_cases(in, data.dataset, answers, out, {.blank_canvas = blank_canvas});
   notes.insert(notes.end(), d.notes.begin(), d.notes.end());
   drawn = d.drawn;
 #else

@@ -132,7 +132,11 @@ struct fake_server {
         {"model", "served-model-name"},
         {"choices",
          {{{"index", 0},
-           {"message", {{"role", "assistant"}, {"content", answer_for(prompt)}}},
+           {"message",
+            {{"role", "assistant"},
+             {"content", has("ppoint") ? std::string("<point x=\"25.0\" y=\"50.0\" alt=\"it\">"
+                                                     "it</point>")
+                                       : answer_for(prompt)}}},
            {"finish_reason", "stop"}}}},
         {"usage", {{"prompt_tokens", 11}, {"completion_tokens", 7}, {"total_tokens", 18}}}};
     res.set_content(out.dump(), "application/json");
@@ -601,4 +605,22 @@ TEST_CASE("openai grounder: kill and resume gives the uninterrupted predictions"
   }
   CHECK(count == n);
   CHECK(keys.size() == std::size_t(n));
+}
+
+TEST_CASE("openai grounder: a point answer (molmo) is recorded as points", "[http]") {
+  ::setenv("GROUNDEVAL_TEST_KEY", test_key, 1);
+  fake_server server;
+  temp_dir dir;
+  auto data = make_request(dir.path, {"ppoint the dog"});
+  openai_config cfg = base_config(server.url());
+  cfg.family = "molmo";
+  cfg.read_timeout_s = 5;
+  openai_grounder g(cfg);
+  const auto results = g.ground(data.request());
+  REQUIRE(results.size() == 1);
+  CHECK(results[0].status == query_status::ok);
+  CHECK(results[0].boxes.empty());
+  // Molmo writes percent: (25 %, 50 %) of the 640 x 480 test image.
+  CHECK(results[0].points == std::vector<answer_point>{{160.0, 240.0}});
+  CHECK(results[0].raw_text.find("<point") == 0);
 }

@@ -52,6 +52,35 @@ def main():
         # Both layouts of the same predictions give the same numbers.
         assert reports[("jsonl", 0)]["recall_at"] == r["recall_at"]
         assert reports[("jsonl", 0)]["latency"]["queries"] == r["phrases"]
+        # Point answers: replacing every third record's boxes by the centre of its top box as a
+        # point keeps the pointing game's hits (the top point is the same) and turns those
+        # phrases into misses for Recall@k, counted as point answers.
+        base = reports[("jsonl", 0)]
+        assert base["answers"]["point_answers"] == 0
+        assert base["pointing_game"]["all"]["hits"] == round(
+            base["localization"]["pointing_game"] * base["phrases"])
+        pointed = os.path.join(tmp, "points.jsonl")
+        n_points = 0
+        with open(preds[("jsonl", 0)]) as f, open(pointed, "w") as g:
+            for n, line in enumerate(f):
+                rec = json.loads(line)
+                b = rec["boxes"][0] if rec["boxes"] else None
+                if n % 3 == 0 and b and all(isinstance(v, (int, float)) for v in b):
+                    rec["points"] = [[(b[0] + b[2]) / 2, (b[1] + b[3]) / 2]]
+                    rec["boxes"], rec["scores"] = [], []
+                    n_points += 1
+                g.write(json.dumps(rec) + "\n")
+        out = os.path.join(tmp, "points.json")
+        p = run([exe, "evaluate", "--dataset", spec, "--split", "test", "--predictions", pointed,
+                 "--json", out])
+        pr = json.load(open(out))
+        assert "point answers: " in p.stdout, p.stdout
+        assert pr["answers"]["point_answers"] > 0, pr["answers"]
+        assert pr["pointing_game"]["all"]["point_answers"] == pr["answers"]["point_answers"]
+        assert pr["pointing_game"]["all"]["hits"] == base["pointing_game"]["all"]["hits"], \
+            (pr["pointing_game"]["all"], base["pointing_game"]["all"])
+        assert pr["counts"]["all"]["hits"]["1"] < base["counts"]["all"]["hits"]["1"]
+        assert set(pr["pointing_game"]) == set(base["recall_at"]["1"]), pr["pointing_game"].keys()
         # MERGED-box differs from ANY-box on this data.
         out = os.path.join(tmp, "merged.json")
         run([exe, "evaluate", "--dataset", spec, "--predictions", preds[("mdetr", 0)],

@@ -165,11 +165,9 @@ TEST_CASE("the Markdown report escapes and carries the same numbers", "[report]"
   CHECK(m.find("&lt;script&gt;") != std::string::npos);
   CHECK(m.find("evil&lt;run&gt;") != std::string::npos);
   CHECK(m.find("\\| \\*md\\* \\[link\\](http://e.x)") != std::string::npos);
-  CHECK(
-      m.find(
-          "| center | center:0.5 | flickr30k:val &lt;i&gt; | 10 | 4 | 25.0 | 50.0 | 75.0 | "
-          "100.0 | 0.432 | 90.0 | 70.0 | 50.0 | 25.0 | 0.0 | 18.8 | 0 | 2 | 0 | — | — | — | — |") !=
-      std::string::npos);
+  CHECK(m.find("| center | center:0.5 | flickr30k:val &lt;i&gt; | 10 | 4 | 25.0 | 50.0 | 75.0 | "
+               "100.0 | 0.432 | 90.0 | 70.0 | 50.0 | 25.0 | 0.0 | 18.8 | — | 0 | 2 | 0 | 0 | — | — "
+               "| — | — |") != std::string::npos);
   CHECK(m.find("| R@1 | 25.0 [0.0, 50.0] | 75.0 [50.0, 100.0] | +50.0 [+25.0, +75.0] |") !=
         std::string::npos);
   // Every table row has as many cells as its header.
@@ -240,11 +238,11 @@ TEST_CASE("an in-process grounder's latency is not shown as a measurement", "[re
   CHECK(h.find("<td>\xE2\x80\x94 (in-process)</td><td>\xE2\x80\x94</td><td>\xE2\x80\x94</td>"
                "<td>\xE2\x80\x94</td></tr>") != std::string::npos);
   CHECK(h.find("their latency is not shown") != std::string::npos);
-  CHECK(m.find("| 1 | 2 | 0 | — (in-process) | — | — | — |\n") != std::string::npos);
+  CHECK(m.find("| 1 | 2 | 0 | 0 | — (in-process) | — | — | — |\n") != std::string::npos);
   CHECK(m.find("| 0.250 |") == std::string::npos);
   CHECK(m.find("their latency is not shown") != std::string::npos);
   // The run without latencies that is not in-process still shows plain dashes.
-  CHECK(m.find("| 0 | 2 | 0 | — | — | — | — |\n") != std::string::npos);
+  CHECK(m.find("| 0 | 2 | 0 | 0 | — | — | — | — |\n") != std::string::npos);
   CHECK(j.find("\"latency\": null,\n      \"in_process\": true") != std::string::npos);
   CHECK(j.find("\"latency\": null,\n      \"in_process\": false") != std::string::npos);
   CHECK(j.find("\"mean_s\"") == std::string::npos);
@@ -383,4 +381,66 @@ TEST_CASE("write_report writes the three files", "[report]") {
   ss << is.rdbuf();
   CHECK(ss.str() == render_html(sample_report()));
   fs::remove_all(dir);
+}
+
+namespace {
+/// sample_report() with the upper bound in the paired recall table, a p-value below 1e-4 and a
+/// format-failure case whose failing run recorded a raw answer with markup in it.
+report_input report_with_failure_case() {
+  report_input in = sample_report();
+  auto& p = in.pairs.front();
+  p.mcnemar_p = 1e-9;
+  p.recall.push_back({-1, {0.5, 0.25, 0.75}, {1.0, 1.0, 1.0}, {0.5, 0.25, 0.75}});
+  gallery_case c;
+  c.category = "format_failure";
+  c.run_a = "center";
+  c.run_b = "evil<run>";
+  c.image_id = "img2";
+  c.phrase = "a dog";
+  c.sentence = "a dog runs";
+  c.ious = {{"center", 0.3}, {"evil<run>", std::nan("")}};
+  c.raw_answers = {{"evil<run>", "<ref>a dog</ref><box>(12,oops)</box> | *x*"}};
+  in.cases.push_back(c);
+  return in;
+}
+}  // namespace
+
+TEST_CASE("paired tables label the upper bound and p-values read as inequalities", "[report]") {
+  const report_input in = report_with_failure_case();
+  const std::string h = render_html(in), m = render_markdown(in);
+  for (const std::string* s : {&h, &m}) {
+    CHECK(s->find("R@-1") == std::string::npos);
+    CHECK(s->find("p = <") == std::string::npos);
+    CHECK(s->find("p = &lt;") == std::string::npos);
+  }
+  CHECK(h.find("<tr><td class=\"l\">Upper bound</td><td>50.0") != std::string::npos);
+  CHECK(h.find("p &lt; 0.0001") != std::string::npos);
+  CHECK(m.find("| Upper bound | 50.0 [25.0, 75.0] |") != std::string::npos);
+  CHECK(m.find("p < 0.0001") != std::string::npos);
+  CHECK(format_p_clause(0.5) == "p = 0.5");
+  CHECK(format_p_clause(1e-7) == "p < 0.0001");
+  CHECK(recall_label(1) == "R@1");
+  CHECK(recall_label(-1) == "Upper bound");
+}
+
+TEST_CASE("a format-failure case shows the failing run's raw answer, escaped", "[report]") {
+  const report_input in = report_with_failure_case();
+  const std::string h = render_html(in), m = render_markdown(in), j = render_json(in);
+  CHECK(h.find("&lt;ref&gt;a dog&lt;/ref&gt;&lt;box&gt;(12,oops)&lt;/box&gt; | *x*") !=
+        std::string::npos);
+  CHECK(h.find("<box>") == std::string::npos);
+  CHECK(m.find("&lt;ref&gt;a dog&lt;/ref&gt;&lt;box&gt;(12,oops)&lt;/box&gt; \\| \\*x\\*") !=
+        std::string::npos);
+  CHECK(m.find("<ref>") == std::string::npos);
+  CHECK(j.find("<") == std::string::npos);
+#if defined(GROUNDEVAL_TEST_HAVE_JSON)
+  const auto doc = nlohmann::json::parse(j);
+  CHECK(doc["cases"][1]["raw_answers"]["evil<run>"] == in.cases[1].raw_answers[0].second);
+  CHECK(doc["cases"][0]["raw_answers"].empty());
+#endif
+  // A very long answer is shortened in the page, not in the JSON.
+  report_input big = in;
+  big.cases[1].raw_answers[0].second = std::string(5000, 'x');
+  CHECK(render_html(big).find(std::string(2001, 'x')) == std::string::npos);
+  CHECK(render_json(big).find(std::string(5000, 'x')) != std::string::npos);
 }

@@ -508,6 +508,34 @@ def case_report(b, w):
              % [(r.get("in_process"), r["latency"]) for r in j["runs"]])
     if md.count("| — (in-process) | — | — | — |") != 2 or "(in-process)</td>" not in html:
         fail("the report does not mark the baselines' latency as in-process")
+    # A format failure's case shows the raw answer the run recorded, escaped.
+    rf = os.path.join(w, "failing")
+    shutil.copytree(rb, rf)
+    pred = os.path.join(rf, "predictions.jsonl")
+    lines = open(pred).read().splitlines()
+    with open(pred, "w") as f:
+        for n, line in enumerate(lines):
+            r = json.loads(line)
+            if n % 3 == 0:
+                r.update(boxes=[], scores=[], status="format_failure", message="unclosed <box>",
+                         raw_text="<ref>it</ref><box>(1,2),(3 | *x*")
+            f.write(json.dumps(r) + "\n")
+    rep3 = os.path.join(w, "report-failing")
+    ge(b, "report", ra, rf, "--out", rep3, "--quiet")
+    html = open(os.path.join(rep3, "index.html")).read()
+    md = open(os.path.join(rep3, "report.md")).read()
+    j = json.load(open(os.path.join(rep3, "report.json")))
+    failing = [c for c in j["cases"] if c["category"] == "format_failure"]
+    if not failing or any(c["raw_answers"] != {"failing": "<ref>it</ref><box>(1,2),(3 | *x*"}
+                          for c in failing):
+        fail("format-failure cases without the raw answer: %s" % failing[:2])
+    if "failing answered:</span> <code>&lt;ref&gt;it&lt;/ref&gt;&lt;box&gt;(1,2),(3 | *x*</code>" \
+            not in html or "<box>" in html:
+        fail("index.html does not show the escaped raw answer of a format failure")
+    if "failing answered: &lt;ref&gt;it&lt;/ref&gt;&lt;box&gt;(1,2),(3 \\| \\*x\\*" not in md:
+        fail("report.md does not show the escaped raw answer of a format failure")
+    if "R@-1" in html + md or "p = <" in md or "p = &lt;" in html:
+        fail("the paired tables print R@-1 or 'p = <'")
     # With images on disk (PNG data in .jpg files; the decoder reads the content), the cases are
     # drawn, when the DejaVu font is installed.
     font = os.environ.get("GROUNDEVAL_FONT", "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")

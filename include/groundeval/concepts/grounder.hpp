@@ -67,9 +67,10 @@ struct grounding_request {
   long long sentence_index = -1;
 };
 
-/// Outcome of one query. `ok` means at least one box was produced.
+/// Outcome of one query. `ok` means at least one box (or, for a point-answer family, point) was
+/// produced.
 enum class query_status : std::uint8_t {
-  ok,              ///< one or more boxes
+  ok,              ///< one or more boxes or points
   empty,           ///< the model answered but with no box (e.g. "I cannot see it")
   format_failure,  ///< the answer had box-like text that could not be parsed
   error,           ///< no answer (network failure after retries, backend error, ...)
@@ -96,6 +97,13 @@ struct scored_box {
   friend constexpr bool operator==(const scored_box&, const scored_box&) = default;
 };
 
+/// A predicted point (x, y) in original-image pixels: what point-answer families (Molmo's
+/// <point>) give instead of a box.
+struct answer_point {
+  double x = 0.0, y = 0.0;
+  friend constexpr bool operator==(const answer_point&, const answer_point&) = default;
+};
+
 /// Per-query answer: boxes ranked best first, plus what is needed to audit the answer.
 struct query_result {
   std::vector<scored_box> boxes;  ///< ranked best first; order is what Recall@k looks at
@@ -104,6 +112,10 @@ struct query_result {
   std::string message;      ///< failure reason for format_failure / error
   double latency_s = -1.0;  ///< seconds spent on this query; negative when not measured
   std::string geometry;     ///< how model coordinates map to the image (JSON); empty if none
+  /// Points ranked best first (point-answer families). Box metrics (Recall@k, IoU) see only
+  /// `boxes`, so a point-only answer is a miss there (counted as a point answer); the pointing
+  /// game scores its first point.
+  std::vector<answer_point> points{};
 };
 
 template <class G>

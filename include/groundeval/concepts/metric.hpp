@@ -48,6 +48,8 @@ struct phrase_prediction {
   /// The whole answer (raw text, message, geometry, ...) when it came from a per-phrase record
   /// (JSON Lines); nullptr for MDETR-layout lists and phrases without an answer.
   const query_result* answer = nullptr;
+  /// Points ranked best first (point-answer families; empty otherwise): box metrics ignore them.
+  std::span<const answer_point> points{};
 };
 
 template <class M>

@@ -12,6 +12,7 @@
 #include <groundeval/metrics/any_metric.hpp>
 #include <groundeval/metrics/localization.hpp>
 #include <groundeval/metrics/paired.hpp>
+#include <groundeval/metrics/pointing.hpp>
 #include <groundeval/metrics/recall.hpp>
 
 #include <algorithm>
@@ -108,6 +109,7 @@ struct evaluation_result {
   recall_table recall;
   localization_result localization;
   answer_counts answers;
+  pointing_result pointing;  ///< the pointing game, overall ("all") and per phrase type
   latency_summary latency;
   evaluation_warnings warnings;
   std::vector<phrase_outcome> outcomes;
@@ -122,6 +124,8 @@ namespace detail {
 struct eval_slot {
   const scored_box* boxes = nullptr;  ///< boxes still to be measured (see measure_pending)
   std::size_t count = 0;
+  const answer_point* points = nullptr;  ///< likewise, the answer's points
+  std::size_t point_count = 0;
   query_status status = query_status::ok;
   double latency_s = -1.0;
   const query_result* answer = nullptr;  ///< the record's whole answer, until measured
@@ -131,10 +135,15 @@ struct eval_slot {
   phrase_hits hits;
   localization_metric::top1_measure top1;
   answer_metric::measurement answers;
+  pointing_game::measurement pointing;
 
   phrase_prediction prediction() const {
-    return {std::span<const scored_box>(boxes, count), status, latency_s,
-            source == outcome_source::given, answer};
+    return {std::span<const scored_box>(boxes, count),
+            status,
+            latency_s,
+            source == outcome_source::given,
+            answer,
+            std::span<const answer_point>(points, point_count)};
   }
 };
 
@@ -144,11 +153,13 @@ struct builtin_metrics {
   localization_metric localization;
   answer_metric answers;
   latency_metric latency;
+  pointing_game pointing;
 
   void add_measured(const eval_slot& sl, const phrase_truth& t) {
     recall.add_measured(sl.hits, t);
     localization.add_measured(sl.top1, t);
     answers.add_measured(sl.answers, t);
+    pointing.add_measured(sl.pointing, t);
     latency.add_measured(sl.source == outcome_source::given ? sl.latency_s : -1.0, t);
   }
   void merge(const builtin_metrics& o) {
@@ -156,6 +167,7 @@ struct builtin_metrics {
     localization.merge(o.localization);
     answers.merge(o.answers);
     latency.merge(o.latency);
+    pointing.merge(o.pointing);
   }
 };
 
@@ -232,7 +244,8 @@ inline void note(evaluation_warnings& w, std::size_t max_examples, std::string m
 /// Where the reference crashes or is silent the evaluator is explicit: an empty candidate list is
 /// a miss (counted), missing predictions are an error unless count_missing_as_miss is set.
 ///
-/// Metrics: the built-in ones (Recall@k, localization, answers, latency) are MeasuredMetrics:
+/// Metrics: the built-in ones (Recall@k, localization, answers, latency, the pointing game) are
+/// MeasuredMetrics:
 /// each phrase is measured when its answer is read and the measurements are added in data-set
 /// order, in blocks of eval_block_phrases merged in order, so the result depends neither on the
 /// thread count, nor on the order of the predictions, nor on how often measure_pending() is
@@ -254,7 +267,8 @@ class evaluator {
         m_builtin{recall_at_k(recall_options{opt.ks, opt.iou_threshold, opt.protocol, opt.match}),
                   localization_metric(opt.protocol),
                   {},
-                  {}} {
+                  {},
+                  pointing_game(opt.protocol)} {
     m_samples.reserve(std::ranges::size(data));
     for (const auto& s : data) m_samples.push_back(&s);
     m_slot_offset.assign(m_samples.size() + 1, 0);
@@ -424,6 +438,8 @@ class evaluator {
     }
     give(slot, r.result.boxes.data(), r.result.boxes.size(), r.result.status, r.result.latency_s,
          &r.result);
+    m_slots[slot].points = r.result.points.data();
+    m_slots[slot].point_count = r.result.points.size();
   }
 
   /// Number of phrases added and not measured yet.
@@ -444,6 +460,7 @@ class evaluator {
         sl.hits = m_builtin.recall.measure(pred, truth);
         sl.top1 = m_builtin.localization.measure(pred, truth);
         sl.answers = m_builtin.answers.measure(pred, truth);
+        sl.pointing = m_builtin.pointing.measure(pred, truth);
       }
     });
     if (!m_opt.metrics.empty()) {
@@ -470,6 +487,7 @@ class evaluator {
     }
     for (const std::size_t k : m_pending) {
       m_slots[k].boxes = nullptr;
+      m_slots[k].points = nullptr;
       m_slots[k].answer = nullptr;
     }
     m_pending.clear();
@@ -495,6 +513,7 @@ class evaluator {
       sl.hits = m_builtin.recall.measure(none, m_slot_truth[k]);
       sl.top1 = m_builtin.localization.measure(none, m_slot_truth[k]);
       sl.answers = m_builtin.answers.measure(none, m_slot_truth[k]);
+      sl.pointing = m_builtin.pointing.measure(none, m_slot_truth[k]);
       if (!m_opt.metrics.empty()) {
         auto& block = m_user_blocks[k / eval_block_phrases];
         if (block.empty()) block = m_opt.metrics;
@@ -518,6 +537,7 @@ class evaluator {
     res.localization = total.localization.result();
     res.answers = total.answers.result();
     res.latency = total.latency.result();
+    res.pointing = total.pointing.result();
     res.metrics = m_opt.metrics;
     for (const auto& block : m_user_blocks)
       for (std::size_t i = 0; i < block.size(); ++i) res.metrics[i].merge(block[i]);
@@ -581,6 +601,8 @@ class evaluator {
     sl.status = status;
     sl.latency_s = latency_s;
     sl.answer = answer;
+    sl.points = nullptr;
+    sl.point_count = 0;
     sl.source = outcome_source::given;
     m_pending.push_back(slot);
   }

@@ -47,10 +47,11 @@ struct prediction_set {
 };
 
 /// One record as a line of the JSON Lines format (without the newline), members in the order of
-/// docs/metrics.md: image_id, sentence_id, phrase_index, chain_id, phrase, boxes, scores, status,
-/// message, raw_text, latency_s (null when not measured), config_hash, and geometry when there is
-/// one (embedded as JSON when it is a JSON value, else as a string). Invalid UTF-8 in the texts
-/// becomes U+FFFD; non-finite numbers become null.
+/// docs/metrics.md: image_id, sentence_id, phrase_index, chain_id, phrase, boxes, scores, points
+/// (only when the answer has points: [[x, y], ...]), status, message, raw_text, latency_s (null
+/// when not measured), config_hash, and geometry when there is one (embedded as JSON when it is a
+/// JSON value, else as a string). Invalid UTF-8 in the texts becomes U+FFFD; non-finite numbers
+/// become null.
 inline std::string format_jsonl_record(const phrase_prediction_record& r) {
   std::string o;
   o.reserve(256 + 48 * r.result.boxes.size() + r.result.raw_text.size());
@@ -92,6 +93,18 @@ inline std::string format_jsonl_record(const phrase_prediction_record& r) {
     detail::json_number(o, r.result.boxes[i].score);
   }
   o += ']';
+  if (!r.result.points.empty()) {  // only point answers have the member: box runs read as before
+    key("points");
+    o += '[';
+    for (std::size_t i = 0; i < r.result.points.size(); ++i) {
+      o += i ? ",[" : "[";
+      detail::json_number(o, r.result.points[i].x);
+      o += ',';
+      detail::json_number(o, r.result.points[i].y);
+      o += ']';
+    }
+    o += ']';
+  }
   text("status", to_string(r.result.status));
   text("message", r.result.message);
   text("raw_text", r.result.raw_text);

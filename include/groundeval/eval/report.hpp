@@ -115,6 +115,22 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
   w.value("empty_lists", A.empty_lists);
   w.value("non_finite_boxes", A.non_finite_boxes);
   w.value("nan_iou_phrases", r.recall.nan_phrases);
+  w.value("point_answers", A.point_answers);
+  w.end_object();
+  // The pointing game per category ("all" first, then the types, as recall_at).
+  w.begin_object("pointing_game");
+  for (const auto& c : cats) {
+    const pointing_counts* pc = r.pointing.find(c);
+    if (!pc) continue;
+    w.begin_object(c, true);
+    w.value("accuracy", pc->accuracy());
+    w.value("phrases", pc->phrases);
+    w.value("hits", pc->hits);
+    w.value("point_answers", pc->point_answers);
+    w.value("point_hits", pc->point_hits);
+    w.value("box_answers", pc->box_answers);
+    w.end_object();
+  }
   w.end_object();
   if (r.latency.count) {
     w.begin_object("latency");
@@ -217,6 +233,13 @@ inline std::string format_report_table(const evaluation_result& r, const report_
        std::to_string(A.count(query_status::error)) + "; empty candidate lists " +
        std::to_string(A.empty_lists) + ", non-finite boxes " + std::to_string(A.non_finite_boxes) +
        ", phrases with a NaN IoU " + std::to_string(r.recall.nan_phrases) + "\n";
+  if (A.point_answers) {
+    const pointing_counts* pc = r.pointing.find("all");
+    o += "point answers: " + std::to_string(A.point_answers) +
+         " (misses for Recall@k and IoU); pointing game with points " +
+         std::to_string(pc ? pc->point_hits : 0) + " hits of " +
+         std::to_string(pc ? pc->point_answers : 0) + "\n";
+  }
   if (r.latency.count)
     o += "latency: " + std::to_string(r.latency.count) + " queries, mean " +
          detail::fmt_double("%.4f", r.latency.mean_s) + " s, p50 " +

@@ -27,6 +27,9 @@ struct answer_counts {
   std::uint64_t empty_lists = 0;  ///< no candidate box, whatever the status
   std::uint64_t non_finite_boxes = 0;  ///< candidate boxes with a NaN or infinite coordinate
   std::uint64_t boxes = 0;             ///< candidate boxes in total
+  /// Answers with points and no box (point-answer families): misses for the box metrics, scored
+  /// by the pointing game.
+  std::uint64_t point_answers = 0;
 
   std::uint64_t count(query_status s) const { return by_status[static_cast<std::size_t>(s)]; }
 };
@@ -40,12 +43,15 @@ class answer_metric {
     std::size_t boxes = 0;
     std::size_t non_finite = 0;
     bool answered = true;
+    std::size_t points = 0;
   };
   measurement measure(const phrase_prediction& p, const phrase_truth&) const noexcept {
-    return {p.status, p.boxes.size(), count_non_finite(p.boxes), p.answered};
+    return {p.status, p.boxes.size(), count_non_finite(p.boxes), p.answered, p.points.size()};
   }
   void add_measured(const measurement& x, const phrase_truth& = {}) {
-    if (x.answered) add(x.status, x.boxes, x.non_finite);
+    if (!x.answered) return;
+    add(x.status, x.boxes, x.non_finite);
+    m_r.point_answers += x.boxes == 0 && x.points > 0 ? 1 : 0;
   }
   void add(const phrase_prediction& p, const phrase_truth& t) { add_measured(measure(p, t), t); }
   /// Boxes of a list with a NaN or infinite coordinate.
@@ -69,6 +75,7 @@ class answer_metric {
     m_r.empty_lists += o.m_r.empty_lists;
     m_r.non_finite_boxes += o.m_r.non_finite_boxes;
     m_r.boxes += o.m_r.boxes;
+    m_r.point_answers += o.m_r.point_answers;
   }
   const answer_counts& result() const noexcept { return m_r; }
   std::string_view name() const noexcept { return "answers"; }

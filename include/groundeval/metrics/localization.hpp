@@ -12,6 +12,7 @@
 #include <groundeval/boxes/iou.hpp>
 #include <groundeval/concepts/metric.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/metrics/pointing.hpp>
 #include <groundeval/metrics/recall.hpp>
 
 #include <algorithm>
@@ -139,8 +140,11 @@ class localization_metric {
   static top1_measure measure(const phrase_prediction& p, const phrase_truth& t,
                               gt_protocol protocol) noexcept {
     if (!p.answered) return {0.0, false, classify_size(t.boxes, t.size)};
-    return {top1_iou(p.boxes, t.boxes, protocol), pointing_hit(p.boxes, t.boxes, protocol),
-            classify_size(t.boxes, t.size)};
+    // The pointing game's top point: the top-1 box centre, or a point answer's first point.
+    double x = 0, y = 0;
+    const bool pointed = top_point(p, x, y) != point_source::none;
+    return {top1_iou(p.boxes, t.boxes, protocol),
+            pointed && point_in_truth(x, y, t.boxes, protocol), classify_size(t.boxes, t.size)};
   }
   top1_measure measure(const phrase_prediction& p, const phrase_truth& t) const noexcept {
     return measure(p, t, m_protocol);

@@ -53,6 +53,7 @@ inline run_summary summarize_run(const evaluation_result& r, std::string name, s
     x.r_at_5 = r.recall.recall(5, cat);
     x.r_at_10 = r.recall.recall(10, cat);
     x.upper_bound = r.recall.recall(k_all, cat);
+    x.pointing_game = r.pointing.accuracy(cat);
     return x;
   };
   for (const auto& [cat, c] : r.recall.categories) {
@@ -78,6 +79,7 @@ inline run_summary summarize_run(const evaluation_result& r, std::string name, s
   s.format_failures = r.answers.count(query_status::format_failure);
   s.empty_answers = r.answers.count(query_status::empty);
   s.errors = r.answers.count(query_status::error);
+  s.point_answers = r.answers.point_answers;
   if (r.latency.count > 0) {
     latency_row l;
     l.count = r.latency.count;

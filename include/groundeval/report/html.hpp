@@ -79,7 +79,7 @@ inline std::string render_html(const report_input& in) {
        "<th>Mean IoU</th>";
   for (double t : accuracy_thresholds)
     h += "<th>Acc@<wbr>" + detail::report_threshold_label(t) + "</th>";  // may wrap after '@'
-  h += "<th>Acc@<wbr>0.5:0.95</th></tr>\n";
+  h += "<th>Acc@<wbr>0.5:0.95</th><th>Pointing game</th></tr>\n";
   for (const auto& r : in.runs) {
     h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td class=\"l spec\">" +
          html_escape(r.grounder) + "</td>";
@@ -89,24 +89,30 @@ inline std::string render_html(const report_input& in) {
       h += "<td>" + format_percent(v) + "</td>";
     h += "<td>" + format_fixed(r.mean_iou, 3) + "</td>";
     for (double v : r.accuracy_at) h += "<td>" + format_percent(v) + "</td>";
-    h += "<td>" + format_percent(r.accuracy_50_95) + "</td></tr>\n";
+    h += "<td>" + format_percent(r.accuracy_50_95) + "</td><td>" +
+         format_percent(r.overall.pointing_game) + "</td></tr>\n";
   }
   h += "</table></div>\n<p class=\"meta\">Recall and accuracy in percent. R@k: a ground-truth box "
        "of the phrase is among the top k boxes (hit when " +
        html_escape(report_hit_rules(in.runs)) +
-       "); upper bound: among all proposals. Acc@t: top-1 IoU &ge; t.</p>\n";
+       "); upper bound: among all proposals. Acc@t: top-1 IoU &ge; t. Pointing game: the top "
+       "point (a point answer's first point, else the top-1 box centre) lies in a ground-truth "
+       "box.</p>\n";
   h += "<div class=\"scroll\"><table>\n<tr><th class=\"l\">Run</th><th>Format failures</th>"
-       "<th>Empty</th><th>Errors</th><th>Latency mean (s)</th><th>p50 (s)</th><th>p95 (s)</th>"
+       "<th>Empty</th><th>Errors</th><th>Point answers</th><th>Latency mean (s)</th><th>p50 "
+       "(s)</th><th>p95 (s)</th>"
        "<th>Queries/s</th></tr>\n";
   for (const auto& r : in.runs) {
     h += "<tr><td class=\"l\">" + report_run_cell(in, r.name) + "</td><td>" +
          std::to_string(r.format_failures) + "</td><td>" + std::to_string(r.empty_answers) +
-         "</td><td>" + std::to_string(r.errors) + "</td>";
+         "</td><td>" + std::to_string(r.errors) + "</td><td>" + std::to_string(r.point_answers) +
+         "</td>";
     for (const auto& c : detail::report_latency_cells(r)) h += "<td>" + c + "</td>";
     h += "</tr>\n";
   }
   h += "</table></div>\n<p class=\"meta\">Answers per status (format failures: the answer could "
-       "not be parsed into boxes) and the grounder's time per query.";
+       "not be parsed into boxes; point answers: points and no box, misses for recall and IoU) and "
+       "the grounder's time per query.";
   h += detail::report_in_process_note(in);
   h += "</p>\n\n";
 
@@ -173,8 +179,8 @@ inline std::string render_html(const report_input& in) {
          " (B)</h3>\n<p>" + std::to_string(p.phrases) + " phrases on " + std::to_string(p.images) +
          " images. McNemar's exact test on Recall@1: both right " + std::to_string(p.both_right) +
          ", only A " + std::to_string(p.a_only) + ", only B " + std::to_string(p.b_only) +
-         ", neither " + std::to_string(p.neither) + "; p = " + format_p_value(p.mcnemar_p) +
-         ".</p>\n";
+         ", neither " + std::to_string(p.neither) + "; " +
+         html_escape(format_p_clause(p.mcnemar_p)) + ".</p>\n";
     h += "<table>\n<tr><th class=\"l\">Recall</th><th>A</th><th>B</th><th>B &minus; A</th></tr>\n";
     for (const auto& rc : p.recall) {
       auto ci = [](const interval_row& x, bool diff) {
@@ -182,7 +188,7 @@ inline std::string render_html(const report_input& in) {
         return f(x.estimate) + " <span class=\"meta\">[" + f(x.lower) + ", " + f(x.upper) +
                "]</span>";
       };
-      h += "<tr><td class=\"l\">R@" + std::to_string(rc.k) + "</td><td>" + ci(rc.a, false) +
+      h += "<tr><td class=\"l\">" + recall_label(rc.k) + "</td><td>" + ci(rc.a, false) +
            "</td><td>" + ci(rc.b, false) + "</td><td>" + ci(rc.difference, true) + "</td></tr>\n";
     }
     h += "</table>\n<p class=\"meta\">" + detail::report_bootstrap_note(p) +
@@ -228,6 +234,9 @@ inline std::string render_html(const report_input& in) {
            std::to_string(c.phrase_index) + "</span>";
       for (const auto& [run, iou] : c.ious)
         h += "<br>" + report_run_cell(in, run) + ": IoU " + format_fixed(iou, 2);
+      for (const auto& [run, text] : c.raw_answers)
+        h += "<br><span class=\"meta\">" + html_escape(run) + " answered:</span> <code>" +
+             html_escape(detail::svg_shorten(text, raw_answer_shown_chars)) + "</code>";
       h += "</figcaption></figure>\n";
     }
     h += "</div>\n";

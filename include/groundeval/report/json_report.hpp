@@ -30,6 +30,7 @@ inline std::string render_json(const report_input& in) {
     w.value("recall_at_5", r.r_at_5);
     w.value("recall_at_10", r.r_at_10);
     w.value("upper_bound", r.upper_bound);
+    w.value("pointing_game", r.pointing_game);
     w.end_object();
   };
   auto interval = [&](std::string_view key, const interval_row& x) {
@@ -78,6 +79,7 @@ inline std::string render_json(const report_input& in) {
     w.value("format_failures", r.format_failures);
     w.value("empty_answers", r.empty_answers);
     w.value("errors", r.errors);
+    w.value("point_answers", r.point_answers);
     if (detail::report_has_latency(r)) {
       w.begin_object("latency", true);
       w.value("count", r.latency->count);
@@ -151,6 +153,9 @@ inline std::string render_json(const report_input& in) {
     w.value("phrase", c.phrase);
     w.begin_object("iou", true);
     for (const auto& [run, iou] : c.ious) w.value(run, iou);
+    w.end_object();
+    w.begin_object("raw_answers", true);
+    for (const auto& [run, text] : c.raw_answers) w.value(run, text);
     w.end_object();
     w.value("png", c.png);
     w.end_object();

@@ -28,9 +28,9 @@ inline std::string render_markdown(const report_input& in) {
   m += "\n\n## Runs\n\n| Run | Grounder | Data set | Images | Phrases | R@1 | R@5 | R@10 | Upper "
        "bound | Mean IoU |";
   for (double t : accuracy_thresholds) m += " Acc@" + detail::report_threshold_label(t) + " |";
-  m += " Acc@0.5:0.95 | Format failures | Empty | Errors | Latency mean (s) | p50 (s) | p95 (s) | "
-       "Queries/s |\n|---|---|---|";
-  for (int i = 0; i < 20; ++i) m += "---:|";
+  m += " Acc@0.5:0.95 | Pointing game | Format failures | Empty | Errors | Point answers | Latency "
+       "mean (s) | p50 (s) | p95 (s) | Queries/s |\n|---|---|---|";
+  for (int i = 0; i < 22; ++i) m += "---:|";
   m += "\n";
   for (const auto& r : in.runs) {
     m += "| " + e(r.name) + " | " + e(r.grounder) + " | " + e(r.dataset) + " | " +
@@ -40,7 +40,8 @@ inline std::string render_markdown(const report_input& in) {
     cell(m, format_fixed(r.mean_iou, 3));
     for (double v : r.accuracy_at) cell(m, format_percent(v));
     cell(m, format_percent(r.accuracy_50_95));
-    for (std::uint64_t v : {r.format_failures, r.empty_answers, r.errors})
+    cell(m, format_percent(r.overall.pointing_game));
+    for (std::uint64_t v : {r.format_failures, r.empty_answers, r.errors, r.point_answers})
       cell(m, std::to_string(v));
     for (const auto& c : detail::report_latency_cells(r)) cell(m, c);
     m += "\n";
@@ -65,7 +66,10 @@ inline std::string render_markdown(const report_input& in) {
       m += "\n";
     }
   };
-  m += "\nRecall and accuracy in percent; hit when " + e(report_hit_rules(in.runs)) + ".";
+  m += "\nRecall, accuracy and pointing game in percent; hit when " + e(report_hit_rules(in.runs)) +
+       ". Pointing game: the top point (a point answer's first point, else the top-1 box centre) "
+       "lies in a ground-truth box; point answers: points and no box, misses for recall and "
+       "IoU.";
   m += detail::report_in_process_note(in);
   m += "\n\n## Recall@1 per phrase type\n\n| Type |";
   group_table(types, "", "---:|", detail::report_find_type, [&](const recall_row* row) {
@@ -97,15 +101,15 @@ inline std::string render_markdown(const report_input& in) {
          " phrases on " + std::to_string(p.images) +
          " images. McNemar's exact test on Recall@1: both right " + std::to_string(p.both_right) +
          ", only A " + std::to_string(p.a_only) + ", only B " + std::to_string(p.b_only) +
-         ", neither " + std::to_string(p.neither) + "; p = " + format_p_value(p.mcnemar_p) +
+         ", neither " + std::to_string(p.neither) + "; " + format_p_clause(p.mcnemar_p) +
          ".\n\n| Recall | A | B | B − A |\n|---|---:|---:|---:|\n";
     for (const auto& rc : p.recall) {
       auto ci = [](const interval_row& x, bool diff) {
         auto f = diff ? format_points : format_percent;
         return f(x.estimate) + " [" + f(x.lower) + ", " + f(x.upper) + "]";
       };
-      m += "| R@" + std::to_string(rc.k) + " | " + ci(rc.a, false) + " | " + ci(rc.b, false) +
-           " | " + ci(rc.difference, true) + " |\n";
+      m += "| " + recall_label(rc.k) + " | " + ci(rc.a, false) + " | " + ci(rc.b, false) + " | " +
+           ci(rc.difference, true) + " |\n";
     }
     m += "\n" + detail::report_bootstrap_note(p) + ".\n";
     if (!p.types.empty()) {
@@ -129,6 +133,13 @@ inline std::string render_markdown(const report_input& in) {
          std::to_string(c.sentence_index) + ", phrase " + std::to_string(c.phrase_index);
     for (const auto& [run, iou] : c.ious) m += "; " + e(run) + " IoU " + format_fixed(iou, 2);
     m += "\n";
+    for (const auto& [run, text] : c.raw_answers) {  // separate appends: see `cell`
+      m += '\n';
+      m += e(run);
+      m += " answered: ";
+      m += e(detail::svg_shorten(text, raw_answer_shown_chars));
+      m += '\n';
+    }
     if (!c.png.empty()) m += "\n![" + e(c.phrase) + "](" + detail::report_url_path(c.png) + ")\n";
   }
   return m;

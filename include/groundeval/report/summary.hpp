@@ -30,7 +30,8 @@ struct recall_row {
   double r_at_1 = not_available;
   double r_at_5 = not_available;
   double r_at_10 = not_available;
-  double upper_bound = not_available;  ///< any proposal hits (MDETR's k = -1)
+  double upper_bound = not_available;    ///< any proposal hits (MDETR's k = -1)
+  double pointing_game = not_available;  ///< top point inside a GT box (metrics/pointing.hpp)
 };
 
 /// Recall@1 and mean top-1 IoU of one ground-truth size bucket.
@@ -63,6 +64,9 @@ struct run_summary {
   double accuracy_50_95 = not_available;  ///< mean accuracy over IoU 0.50:0.05:0.95
   std::vector<size_row> by_size;
   std::uint64_t format_failures = 0, empty_answers = 0, errors = 0;
+  /// Answers with points and no box (point-answer families): misses for recall and IoU, scored
+  /// by the pointing game.
+  std::uint64_t point_answers = 0;
   std::optional<latency_row> latency;
   /// The grounder answers in-process (a baseline, an oracle, a replay of stored answers): its
   /// times per query measure no model, so the report shows "— (in-process)" and no latency.
@@ -133,6 +137,9 @@ struct gallery_case {
   std::string sentence, phrase;
   /// Top-1 IoU of each run shown (NaN: no box, e.g. a format failure).
   std::vector<std::pair<std::string, double>> ious;
+  /// The raw answer text of the runs whose answer is a format failure (run name, text as the run
+  /// recorded it), so a reader sees what could not be parsed; empty when not recorded.
+  std::vector<std::pair<std::string, std::string>> raw_answers;
   std::string png;  ///< path of the overlay relative to the report directory (case_png_path)
 };
 

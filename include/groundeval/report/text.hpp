@@ -10,6 +10,7 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstddef>
 #include <cstdint>
 #include <cstdio>
 #include <string>
@@ -117,5 +118,19 @@ inline std::string format_p_value(double p) {
   std::snprintf(buf, sizeof buf, "%.3g", p);
   return buf;
 }
+
+/// A p-value as a clause of a sentence: "p = 0.0457", "p < 0.0001", "p = —" (never "p = < …").
+inline std::string format_p_clause(double p) {
+  const std::string v = format_p_value(p);
+  return v.front() == '<' ? "p " + v : "p = " + v;
+}
+
+/// The label of a Recall@k row: "R@k", and "Upper bound" for k < 0 (MDETR's k = -1: any box).
+inline std::string recall_label(int k) {
+  return k < 0 ? std::string("Upper bound") : "R@" + std::to_string(k);
+}
+
+/// Longest raw answer text (in code points) a page shows; the JSON report keeps all of it.
+inline constexpr std::size_t raw_answer_shown_chars = 2000;
 
 }  // namespace groundeval::report

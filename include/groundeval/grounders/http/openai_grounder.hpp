@@ -1008,15 +1008,9 @@ class openai_grounder {
     q.message = p.reason;
     for (std::size_t i = 0; i < p.boxes.size(); ++i)
       q.boxes.push_back({p.boxes[i].box, 1.0 / double(i + 1)});
-    if (p.boxes.empty() && !p.points.empty()) {
-      // a query result carries boxes only (point metrics come with the metric protocol): the
-      // points are described and the raw answer kept, so the run can be rescored later
-      q.status = query_status::empty;
-      q.message = std::to_string(p.points.size()) + " point(s), not boxes:";
-      for (const auto& pt : p.points)
-        q.message += " (" + std::to_string(pt.x) + ", " + std::to_string(pt.y) + ")";
-      if (!p.reason.empty()) q.message += "; " + p.reason;
-    }
+    // Point answers (Molmo) are kept as points, in order: the box metrics count them as misses
+    // (answers.point_answers), the pointing game scores the first one.
+    for (const auto& pt : p.points) q.points.push_back({pt.x, pt.y});
     cut_utf8(q.message, max_query_message_bytes);
     return q;
   }

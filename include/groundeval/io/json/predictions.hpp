@@ -301,6 +301,11 @@ inline void write_jsonl_record(std::ostream& os, const phrase_prediction_record&
   }
   e["boxes"] = std::move(boxes);
   e["scores"] = std::move(scores);
+  if (!r.result.points.empty()) {
+    auto points = nlohmann::ordered_json::array();
+    for (const auto& pt : r.result.points) points.push_back({pt.x, pt.y});
+    e["points"] = std::move(points);
+  }
   e["status"] = std::string(to_string(r.result.status));
   e["message"] = r.result.message;
   e["raw_text"] = r.result.raw_text;

@@ -290,6 +290,18 @@ inline phrase_prediction_record parse_jsonl_record(std::string_view text, const 
           v.is_null() ? std::numeric_limits<double>::quiet_NaN() : v.get<double>();
     }
   }
+  if (auto it = e.find("points"); it != e.end() && !it->is_null()) {
+    if (!it->is_array())
+      throw error(error_kind::parse, source, line, "points must be a list of [x, y] pairs");
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const auto& pt = (*it)[i];
+      const std::string pctx = "points: point " + std::to_string(i);
+      if (!pt.is_array() || pt.size() != 2)
+        throw error(error_kind::parse, source, line, pctx + " is not a list of 2 numbers");
+      r.result.points.push_back({read_coord(pt[0], opt.allow_non_finite, source, line, pctx),
+                                 read_coord(pt[1], opt.allow_non_finite, source, line, pctx)});
+    }
+  }
   if (auto it = e.find("geometry"); it != e.end() && !it->is_null())
     r.result.geometry = it->is_string() ? it->get<std::string>() : it->dump();
   if (auto it = e.find("latency_s"); it != e.end() && !it->is_null()) {
@@ -335,13 +347,22 @@ inline bool identical(const std::vector<scored_box>& a, const std::vector<scored
   return true;
 }
 
+inline bool identical(const std::vector<answer_point>& a, const std::vector<answer_point>& b) {
+  auto same = [](double x, double y) { return std::memcmp(&x, &y, sizeof x) == 0; };
+  if (a.size() != b.size()) return false;
+  for (std::size_t i = 0; i < a.size(); ++i)
+    if (!same(a[i].x, b[i].x) || !same(a[i].y, b[i].y)) return false;
+  return true;
+}
+
 inline bool identical(const phrase_prediction_record& a, const phrase_prediction_record& b) {
   return a.image_id == b.image_id && a.sentence_id == b.sentence_id &&
          a.phrase_index == b.phrase_index && a.chain_id == b.chain_id && a.phrase == b.phrase &&
          a.config_hash == b.config_hash && a.line == b.line && a.result.status == b.result.status &&
          a.result.raw_text == b.result.raw_text && a.result.message == b.result.message &&
          std::memcmp(&a.result.latency_s, &b.result.latency_s, sizeof(double)) == 0 &&
-         a.result.geometry == b.result.geometry && identical(a.result.boxes, b.result.boxes);
+         a.result.geometry == b.result.geometry && identical(a.result.boxes, b.result.boxes) &&
+         identical(a.result.points, b.result.points);
 }
 
 inline bool identical(const sentence_prediction& a, const sentence_prediction& b) {

@@ -94,6 +94,30 @@ inline bool box_list(element list, std::vector<scored_box>& out, bool allow_null
   return true;
 }
 
+/// A list of [x, y] points into `out`; false (ask the reference parser) when it is not one.
+inline bool point_list(element list, std::vector<answer_point>& out, bool allow_null) {
+  simdjson::dom::array pts;
+  if (list.get_array().get(pts) != simdjson::SUCCESS) return false;
+  out.clear();
+  for (element pt : pts) {
+    simdjson::dom::array xy;
+    if (pt.get_array().get(xy) != simdjson::SUCCESS) return false;
+    double c[2];
+    std::size_t k = 0;
+    for (element v : xy) {
+      if (k == 2) return false;
+      if (!number(v, c[k])) {
+        if (!(allow_null && v.is_null())) return false;
+        c[k] = std::numeric_limits<double>::quiet_NaN();
+      }
+      ++k;
+    }
+    if (k != 2) return false;
+    out.push_back({c[0], c[1]});
+  }
+  return true;
+}
+
 /// Appends `v` as nlohmann's ordered_json::dump() writes the same value (compact); false when an
 /// object repeats a key (nlohmann then keeps the first position with the last value).
 inline bool dump_like_nlohmann(element v, std::string& out) {
@@ -171,8 +195,8 @@ class record_decoder {
     // Fields by position in `keys`; a later duplicate overwrites an earlier one, as in
     // nlohmann/json. The first five are required.
     static constexpr std::string_view keys[] = {
-        "image_id", "sentence_id", "phrase_index", "boxes",  "status",   "chain_id", "phrase",
-        "raw_text", "message",     "config_hash",  "scores", "geometry", "latency_s"};
+        "image_id", "sentence_id", "phrase_index", "boxes",  "status",   "chain_id",  "phrase",
+        "raw_text", "message",     "config_hash",  "scores", "geometry", "latency_s", "points"};
     enum : unsigned {
       k_chain = 1u << 5,
       k_phrase = 1u << 6,
@@ -182,6 +206,7 @@ class record_decoder {
       k_scores = 1u << 10,
       k_geometry = 1u << 11,
       k_latency = 1u << 12,
+      k_points = 1u << 13,
       k_required = 31u
     };
     element field_value[std::size(keys)];
@@ -197,7 +222,8 @@ class record_decoder {
                   &phrase_index = field_value[2], &boxes = field_value[3], &status = field_value[4],
                   &chain = field_value[5], &phrase = field_value[6], &raw = field_value[7],
                   &message = field_value[8], &config = field_value[9], &scores = field_value[10],
-                  &geometry = field_value[11], &latency = field_value[12];
+                  &geometry = field_value[11], &latency = field_value[12],
+                  &points = field_value[13];
     if ((seen & k_required) != k_required) return false;
     r.line = line;
     if (!python_id(image, r.image_id)) return false;
@@ -252,6 +278,10 @@ class record_decoder {
     }
     r.result.latency_s = -1.0;
     if ((seen & k_latency) && !latency.is_null() && !number(latency, r.result.latency_s))
+      return false;
+    r.result.points.clear();
+    if ((seen & k_points) && !points.is_null() &&
+        !point_list(points, r.result.points, opt.allow_non_finite))
       return false;
     return true;
   }

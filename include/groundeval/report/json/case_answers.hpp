@@ -50,6 +50,20 @@ class case_answers {
     return a && !a->boxes.empty() ? &a->boxes.front().box : nullptr;
   }
 
+  /// Fills each case's raw_answers with the recorded raw text of the runs whose answer is a
+  /// format failure (runs are in.runs, in the order of the predictions files).
+  void attach_raw_answers(report_input& in) const {
+    for (auto& g : in.cases) {
+      g.raw_answers.clear();
+      for (std::size_t i = 0; i < in.runs.size(); ++i) {
+        const query_result* a = answer(i, g);
+        if (a && a->status == query_status::format_failure && !a->raw_text.empty() &&
+            (in.runs[i].name == g.run_a || in.runs[i].name == g.run_b))
+          g.raw_answers.emplace_back(in.runs[i].name, a->raw_text);
+      }
+    }
+  }
+
  private:
   using key = std::tuple<std::string, long long, std::size_t>;
   std::vector<prediction_set> m_kept;
