@@ -11,7 +11,6 @@
 #include <groundeval/run/progress.hpp>
 #include <groundeval/run/runner.hpp>
 
-#include <atomic>
 #include <cstdio>
 #include <iostream>
 #include <optional>
@@ -133,13 +132,9 @@ inline int run(const std::vector<std::string>& args) {
       "run: resuming " + opt.out.string());
   opt.on_progress = progress;
   interrupt_guard interrupt;
-  std::atomic<bool> told{false};
-  opt.stop_requested = [&told] {  // polled between batches and, for openai:, during them
-    if (!interrupt_guard::requested()) return false;
-    if (!told.exchange(true))
-      std::fputs("\nrun: stopping (Ctrl-C): finishing the requests in flight...\n", stderr);
-    return true;
-  };
+  // polled between batches and, for openai:, during them
+  opt.stop_requested = interrupt_guard::stop_predicate(
+      "\nrun: stopping (Ctrl-C): finishing the requests in flight...\n");
   run_result r;
   try {
     r = run_grounder(g.grounder, data.dataset, opt);

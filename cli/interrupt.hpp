@@ -6,6 +6,10 @@
 
 #include <atomic>
 #include <csignal>
+#include <cstdio>
+#include <functional>
+#include <memory>
+#include <string>
 
 namespace groundeval::cli {
 
@@ -28,6 +32,16 @@ class interrupt_guard {
   ~interrupt_guard() { sigaction(SIGINT, &m_old, nullptr); }
   /// Whether Ctrl-C was pressed since the guard was made.
   static bool requested() noexcept { return detail_interrupt::flag.load(); }
+  /// A stop predicate for run_options::stop_requested: requested(), printing `message` to stderr
+  /// once, the first time it answers true.
+  static std::function<bool()> stop_predicate(std::string message) {
+    auto told = std::make_shared<std::atomic<bool>>(false);
+    return [told, message = std::move(message)] {
+      if (!requested()) return false;
+      if (!told->exchange(true)) std::fputs(message.c_str(), stderr);
+      return true;
+    };
+  }
 
  private:
   struct sigaction m_old {};

@@ -6,6 +6,7 @@
 // values). Target: groundeval::http (nlohmann/json; no network code).
 #pragma once
 
+#include <groundeval/detail/parse_number.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/http/url.hpp>
 
@@ -116,19 +117,17 @@ inline double openai_number(std::string_view key, std::string_view text, double 
 /// A non-negative integer of a spec value within [lo, hi].
 inline long long openai_integer(std::string_view key, std::string_view text, long long lo,
                                 long long hi) {
-  long long v = 0;
-  const char* e = text.data() + text.size();
-  const auto r = std::from_chars(text.data(), e, v);
   const bool digits =
       !text.empty() && text.find_first_not_of("0123456789") == std::string_view::npos;
   if (!digits)
     throw error(error_kind::config,
                 std::string(key) + " '" + std::string(text) + "' is not a non-negative integer");
-  if (r.ec != std::errc{} || r.ptr != e || v < lo || v > hi)
+  const auto v = detail::parse_integer<long long>(text);  // nullopt: past long long
+  if (!v || *v < lo || *v > hi)
     throw error(error_kind::config, std::string(key) + " must be an integer in " +
                                         std::to_string(lo) + ".." + std::to_string(hi) + ", got '" +
                                         std::string(text) + "'");
-  return v;
+  return *v;
 }
 
 inline bool openai_bool(std::string_view key, std::string_view text) {
