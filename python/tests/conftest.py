@@ -9,27 +9,10 @@ import sys
 
 import pytest
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-
-
-def cli_path():
-    """The CLI the Python results are compared with: GROUNDEVAL_TEST_CLI (CI: the main build's
-    build/bin/groundeval), else the copy installed with the package."""
-    exe = os.environ.get("GROUNDEVAL_TEST_CLI")
-    if exe:
-        return exe
-    from groundeval._native import cli_executable
-    exe = cli_executable()
-    if exe is None:
-        pytest.fail("no groundeval CLI to compare with: set GROUNDEVAL_TEST_CLI or install the "
-                    "package with pip install .")
-    return exe
-
-
-def run_cli(*args):
-    p = subprocess.run([cli_path(), *map(str, args)], capture_output=True, text=True, check=False)
-    assert p.returncode == 0, f"groundeval {args[0]} failed ({p.returncode}): {p.stderr}"
-    return p.stdout
+# The helpers live in cli_support.py: test modules import them from there, never from
+# "conftest" (python/tests/exporters has a conftest.py of its own, and pytest imports both under
+# that one module name).
+from cli_support import ROOT, cli_json, cli_path, run_cli  # noqa: F401
 
 
 @pytest.fixture(scope="session")
@@ -54,13 +37,3 @@ def generated(tmp_path_factory):
                         "--seed", str(seed), "--out", str(out)], check=True, capture_output=True)
         preds[(fmt, seed)] = str(out)
     return {"root": str(data), "spec": f"flickr30k:{data}", "predictions": preds, "dir": d}
-
-
-def cli_json(*args):
-    """Runs a CLI command that takes --json OUT and returns the parsed JSON."""
-    import tempfile
-    with tempfile.TemporaryDirectory() as t:
-        out = os.path.join(t, "out.json")
-        run_cli(*args, "--json", out)
-        with open(out, encoding="utf-8") as f:
-            return json.load(f)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 import groundeval
-from conftest import cli_json, run_cli
+from cli_support import cli_json, run_cli
 
 
 def strip_meta(d):
@@ -130,7 +130,7 @@ def test_ids_and_mdetr(generated, tmp_path):
     import os
     import subprocess
     import sys
-    from conftest import ROOT
+    from cli_support import ROOT
     out = tmp_path / "final_flickr_separateGT_test.json"
     subprocess.run([sys.executable, os.path.join(ROOT, "tests", "datasets", "flickr30k_to_mdetr.py"),
                     generated["root"], "test", str(out)], check=True, capture_output=True)

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 import sys
 
-from conftest import ROOT
+from cli_support import ROOT
 
 
 def readme_example(marker="groundeval-readme-example"):

@@ -7,7 +7,7 @@ import os
 import pytest
 
 import groundeval
-from conftest import run_cli
+from cli_support import run_cli
 
 CASES = json.load(open(os.path.join(os.path.dirname(__file__), "data", "parse_box_cases.json"),
                        encoding="utf-8"))["cases"]

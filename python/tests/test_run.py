@@ -13,7 +13,7 @@ import textwrap
 import pytest
 
 import groundeval
-from conftest import cli_json, run_cli
+from cli_support import cli_json, run_cli
 
 
 @pytest.fixture(scope="module")
