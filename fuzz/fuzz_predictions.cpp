@@ -31,6 +31,13 @@ groundeval::detail::predictions_stream_sizes tiny_sizes(std::size_t size) {
   return s;
 }
 
+/// Read options that accept null coordinates (what the writer writes for NaN).
+groundeval::predictions_read_options lenient() {
+  groundeval::predictions_read_options o;
+  o.allow_non_finite = true;
+  return o;
+}
+
 void read_jsonl(std::string_view text, groundeval::predictions_read_options opt) {
   std::vector<groundeval::phrase_prediction_record> want;
   std::string want_error;
@@ -57,7 +64,7 @@ void read_jsonl(std::string_view text, groundeval::predictions_read_options opt)
   std::ostringstream out;
   groundeval::write_jsonl_predictions(out, set);
   std::istringstream back(out.str());
-  groundeval::jsonl_prediction_reader again(back, "written.jsonl", {true});
+  groundeval::jsonl_prediction_reader again(back, "written.jsonl", lenient());
   groundeval::phrase_prediction_record r;
   std::size_t n = 0;
   try {
@@ -107,7 +114,7 @@ void read_mdetr(std::string_view text, groundeval::predictions_read_options opt)
   std::ostringstream out;
   groundeval::write_mdetr_predictions(out, want);
   try {
-    const auto back = groundeval::parse_mdetr_predictions(out.str(), "written.json", {true});
+    const auto back = groundeval::parse_mdetr_predictions(out.str(), "written.json", lenient());
     if (back.sentences.size() != want.sentences.size()) std::abort();
   } catch (const groundeval::error&) {
     std::abort();  // our own output does not read back
