@@ -13,11 +13,21 @@ out=${1:-groundeval-demo}
 scripts/setup-deps.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target groundeval_examples groundeval_cli
+# `groundeval demo` claims the output folder first (it writes only into a new or empty folder or
+# its own earlier output, marked by .groundeval-demo); its table is printed at the end.
+demo_log=$(mktemp)
+trap 'rm -f "$demo_log"' EXIT
+build/bin/groundeval demo --out "$out" >"$demo_log"
 for e in build/bin/example_*; do
-  echo "== $e"
-  "$e"
+  case "$(basename "$e")" in
+    example_03_runner) args=("$out/example03-run") ;;            # its run directory
+    example_04_csv_dataset) args=(examples/04_csv_dataset/phrases.csv) ;;
+    example_06_plugin_cli) continue ;;  # a whole CLI: `groundeval demo` shows the same commands
+    *) args=() ;;
+  esac
+  echo "== $e ${args[*]}"
+  "$e" "${args[@]}"
 done
-mkdir -p "$out"
 data="$out/flickr30k-synthetic"
 echo "== synthetic data set (exact on-disk format, made-up content): $data"
 rm -rf "$data"
@@ -35,5 +45,5 @@ echo "== groundeval compare"
 build/bin/groundeval compare "$out/synthetic_a.jsonl" "$out/synthetic_b.jsonl" \
   --dataset "flickr30k:$data" --split test --json "$out/compare.json" | head -40
 echo "== groundeval demo: baselines + a SYNTHETIC replay on the bundled photographs, then report"
-build/bin/groundeval demo --out "$out"
+cat "$demo_log"
 echo "== done: reports in $out/ (HTML report: $out/report/index.html)"
