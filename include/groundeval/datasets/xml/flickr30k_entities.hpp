@@ -6,7 +6,8 @@
 // flickr30k_annotation.hpp (an Annotations file in memory), flickr30k_xml_scanner.hpp (the fast
 // XML scanner), flickr30k_tinyxml.hpp (the TinyXML2 path and its messages), flickr30k_files.hpp
 // (reading the small files), flickr30k_image.hpp (one image into samples and counts),
-// flickr30k_parallel.hpp (the worker threads); this file resolves the image ids and merges.
+// detail/parallel.hpp (parallel_for_dynamic: the worker threads); this file resolves the image ids
+// and merges.
 #pragma once
 
 #include <groundeval/datasets/in_memory.hpp>
@@ -17,10 +18,10 @@
 #include <groundeval/datasets/xml/flickr30k_files.hpp>
 #include <groundeval/datasets/xml/flickr30k_image.hpp>
 #include <groundeval/datasets/xml/flickr30k_options.hpp>
-#include <groundeval/datasets/xml/flickr30k_parallel.hpp>
 #include <groundeval/datasets/xml/flickr30k_tinyxml.hpp>
 #include <groundeval/datasets/xml/flickr30k_xml_scanner.hpp>
 #include <groundeval/detail/file.hpp>
+#include <groundeval/detail/parallel.hpp>
 
 #include <algorithm>
 #include <chrono>
@@ -85,7 +86,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
   std::vector<detail::flickr30k_worker> workers(
       detail::dynamic_worker_count(ids.size(), opt.threads));
   detail::worker_usage usage;
-  detail::for_each_image_dynamic(
+  detail::parallel_for_dynamic(
       ids.size(), opt.threads,
       [&](std::size_t i, unsigned w) {
         detail::load_flickr30k_image(opt, ids[i], annotations, sentences, workers[w],
@@ -106,7 +107,7 @@ inline flickr30k_load_result load_flickr30k_entities_detailed(const flickr30k_op
     for (std::size_t b = 0; b < blocks.size(); ++b)
       offset[b + 1] = offset[b] + blocks[b].samples.size();
     samples.resize(offset.back());
-    detail::for_each_image_dynamic(blocks.size(), opt.threads, [&](std::size_t b, unsigned) {
+    detail::parallel_for_dynamic(blocks.size(), opt.threads, [&](std::size_t b, unsigned) {
       std::move(blocks[b].samples.begin(), blocks[b].samples.end(),
                 samples.begin() + static_cast<std::ptrdiff_t>(offset[b]));
       blocks[b].samples = {};
