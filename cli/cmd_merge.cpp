@@ -29,7 +29,10 @@ inline constexpr const char* usage =
 
 inline int run(const std::vector<std::string>& args) {
   std::vector<std::filesystem::path> dirs;
-  std::string out, dataset, split;
+  std::string out;
+  dataset_option data_opt;  // the data set to check against: the manifests' unless given
+  data_opt.split.clear();
+  data_opt.takes_images = false;
   bool check = true;
   for (arg_reader a("merge", args); a.next();) {
     if (a.help()) {
@@ -37,10 +40,7 @@ inline int run(const std::vector<std::string>& args) {
       return 0;
     } else if (a.is("--out")) {
       out = a.value();
-    } else if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
+    } else if (data_opt.parse(a)) {
     } else if (a.flag("--no-check")) {
       check = false;
     } else if (a.is_option()) {
@@ -59,7 +59,7 @@ inline int run(const std::vector<std::string>& args) {
   opt.volatile_keys = {"start_time", "end_time", "last_start_time", "hostname",       "status",
                        "limit",      "command",  "concurrency",     "grounder_config"};
   if (check) {  // exactly the queries an unsharded run on the first shard's data asks
-    const loaded_runs first = load_runs({dirs[0]}, dataset, split);
+    const loaded_runs first = load_runs({dirs[0]}, data_opt.dataset, data_opt.split);
     if (!first.warning.empty())
       std::fprintf(stderr, "groundeval merge: warning: %s\n", first.warning.c_str());
     opt.expected = list_queries(first.data.dataset);

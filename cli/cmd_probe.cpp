@@ -23,40 +23,45 @@
 namespace groundeval::cli {
 namespace {
 
-constexpr const char* usage =
-    "usage: groundeval probe --grounder SPEC (--dataset SPEC [--split S] [--queries N]\n"
-    "                        | --image FILE --phrase TEXT [--phrase TEXT ...]) [--out DIR]\n"
-    "\n"
-    "Sends a few queries (default 3: the first evaluable phrases of the data set, or the given\n"
-    "phrases on FILE) through an openai: grounder spec and prints, per image, the geometry\n"
-    "contract and what is sent, then the frame check and, per query, the prompt, the raw answer\n"
-    "and the decoded boxes (original-image pixels). DIR (default ./groundeval-probe) receives\n"
-    "probe_<n>.png: the decoded boxes drawn on each image (ground truth in green). A frame check\n"
-    "that fails stops here with the error, exit status 1, as `groundeval run` would.\n";
+const std::string usage =
+    std::string(
+        "usage: groundeval probe --grounder SPEC (--dataset SPEC [--split S] [--images DIR]\n"
+        "                        [--queries N] | --image FILE --phrase TEXT [--phrase TEXT ...])\n"
+        "                        [--out DIR]\n"
+        "\n"
+        "Sends a few queries (default 3: the first evaluable phrases of the data set, or the "
+        "given\n"
+        "phrases on FILE) through an openai: grounder spec and prints, per image, the geometry\n"
+        "contract and what is sent, then the frame check and, per query, the prompt, the raw "
+        "answer\n"
+        "and the decoded boxes (original-image pixels). DIR (default ./groundeval-probe) receives\n"
+        "probe_<n>.png: the decoded boxes drawn on each image (ground truth in green). A frame "
+        "check\n"
+        "that fails stops here with the error, exit status 1, as `groundeval run` would.\n"
+        "Options (also as --option=value):\n") +
+    dataset_option_usage("") +
+    "  --queries N      how many queries to send (1..100, default 3)\n"
+    "  --image FILE     one image instead of a data set, with one --phrase TEXT per query\n"
+    "  --out DIR        where the PNGs go (default ./groundeval-probe)\n";
 
 #if defined(GROUNDEVAL_CLI_HAS_HTTP)
-std::string box_text(const box_xyxy<double>& b) {
-  char buf[96];
-  std::snprintf(buf, sizeof buf, "[%.1f, %.1f, %.1f, %.1f]", b.x1, b.y1, b.x2, b.y2);
-  return buf;
+void print_box(const char* what, const box_xyxy<double>& b) {
+  std::printf("    %s: [%.1f, %.1f, %.1f, %.1f]\n", what, b.x1, b.y1, b.x2, b.y2);
 }
-
 #endif
 
 int run(const std::vector<std::string>& args) {
-  std::string spec, dataset, split = "test", image, out = "groundeval-probe";
+  std::string spec, image, out = "groundeval-probe";
+  dataset_option data_opt;
   std::vector<std::string> phrases;
   std::size_t queries = 3;
   for (arg_reader a("probe", args); a.next();) {
     if (a.help()) {
-      std::fputs(usage, stdout);
+      std::fputs(usage.c_str(), stdout);
       return 0;
+    } else if (data_opt.parse(a)) {
     } else if (a.is("--grounder")) {
       spec = a.value();
-    } else if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
     } else if (a.is("--image")) {
       image = a.value();
     } else if (a.is("--phrase")) {
@@ -70,7 +75,8 @@ int run(const std::vector<std::string>& args) {
       a.unknown(usage);
     }
   }
-  if (spec.empty() || dataset.empty() == image.empty() || (!image.empty() && phrases.empty()))
+  if (spec.empty() || data_opt.dataset.empty() == image.empty() ||
+      (!image.empty() && phrases.empty()))
     throw error(error_kind::config,
                 std::string("probe: needs --grounder and either --dataset or --image with "
                             "--phrase\n") +
@@ -86,23 +92,12 @@ int run(const std::vector<std::string>& args) {
   kinds.check(gs);
   openai_grounder g(openai_config_from_spec(gs));
   // the queries: a one-sample data set made from --image, or the first evaluable phrases
-  in_memory_dataset data;
-  if (!image.empty()) {
-    sample s;
-    s.image_id = std::filesystem::path(image).stem().string();
-    s.size = probe_image_size(read_image_bytes(image));
-    for (const auto& p : phrases) {
-      phrase ph;
-      ph.text = p;
-      ph.char_begin = s.sentence.size();
-      ph.char_end = ph.char_begin + p.size();
-      s.phrases.push_back(std::move(ph));
-      s.sentence += p + " ";
-    }
-    data = in_memory_dataset("probe", {s});
-  } else {
-    data = load_dataset_spec(dataset, split).dataset;
-  }
+  const in_memory_dataset data =
+      image.empty()
+          ? data_opt.load({}).dataset
+          : in_memory_dataset("probe",
+                              {phrases_sample(std::filesystem::path(image).stem().string(),
+                                              probe_image_size(read_image_bytes(image)), phrases)});
   std::filesystem::create_directories(out);
   std::printf("grounder: %s\n", g.describe().c_str());
   std::printf("server: %s\n", g.check_ready().c_str());  // throws when it is not up
@@ -121,11 +116,7 @@ int run(const std::vector<std::string>& args) {
     const geometry geo = family_geometry(g.config().family, s.size, g.config().geometry_options);
     std::printf("\nimage %s (%dx%d) %s\n  geometry: %s\n  sends: %s\n", s.image_id.c_str(),
                 s.size.width, s.size.height, path.c_str(), to_json(geo).c_str(),
-                geo.send.kind == send_kind::original
-                    ? "the original file"
-                    : ("a PNG padded to " + std::to_string(padded_square(s.size).width) +
-                       " square client-side")
-                          .c_str());
+                describe_send(geo).c_str());
     std::vector<openai_answer> answers;
     const auto results = g.ground_detailed(req, answers);  // runs the frame check first
     if (asked == 0)
@@ -140,8 +131,8 @@ int run(const std::vector<std::string>& args) {
                   render_prompt(g.config().prompt_template, qs[i]).c_str(), r.raw_text.c_str(),
                   std::string(to_string(r.status)).c_str(), r.message.empty() ? "" : ": ",
                   r.message.c_str());
-      for (const auto& b : r.boxes) std::printf("    box: %s\n", box_text(b.box).c_str());
-      for (const auto& b : truth) std::printf("    ground truth: %s\n", box_text(b).c_str());
+      for (const auto& b : r.boxes) print_box("box", b.box);
+      for (const auto& b : truth) print_box("ground truth", b);
       const std::string png =
           (std::filesystem::path(out) / ("probe_" + std::to_string(asked) + ".png")).string();
       report::write_query_overlay(path, truth, r, std::string(qs[i].phrase), geo, png);

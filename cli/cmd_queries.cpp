@@ -22,39 +22,34 @@ namespace groundeval::cli {
 
 namespace detail_queries {
 
-inline constexpr const char* usage =
-    "usage: groundeval queries --dataset SPEC [--split S] [--images DIR] [--out FILE]\n"
-    "                          [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
-    "                          [--shard i/n]\n"
-    "\n"
-    "Writes one JSON line per evaluable phrase query, exactly the queries `groundeval run` with\n"
-    "the same options asks (same order) and `groundeval evaluate` scores. Each line holds the\n"
-    "query key, the image, the sentence, the phrase and its span, and the caption each\n"
-    "specialist family feeds its model with the phrase's span in it (docs/specialist.md).\n"
-    "Options:\n"
-    "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
-    "  --split NAME     train, val or test (default test; flickr30k only)\n"
-    "  --images DIR     the image folder the image_path fields name (as `run --images DIR`)\n"
+inline const std::string usage =
+    std::string(
+        "usage: groundeval queries --dataset SPEC [--split S] [--images DIR] [--out FILE]\n"
+        "                          [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
+        "                          [--shard i/n]\n"
+        "\n"
+        "Writes one JSON line per evaluable phrase query, exactly the queries `groundeval run` "
+        "with\n"
+        "the same options asks (same order) and `groundeval evaluate` scores. Each line holds the\n"
+        "query key, the image, the sentence, the phrase and its span, and the caption each\n"
+        "specialist family feeds its model with the phrase's span in it (docs/specialist.md).\n"
+        "Options:\n") +
+    dataset_option_usage("(the image_path fields name its files)") +
     "  --out FILE       write to FILE instead of standard output\n"
     "  --limit N        only the first N sentences (of this shard), as `run --limit N`\n"
     "  --sample N, --sample-by K, --seed S   as for `groundeval run`\n"
     "  --shard i/n      only the images of shard i of n, as `run --shard i/n`\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string dataset, split = "test", out, images;
+  std::string out;
+  dataset_option data_opt;
   query_selection selection;
   sample_option sampling;
   for (arg_reader a("queries", args); a.next();) {
     if (a.help()) {
-      std::fputs(usage, stdout);
+      std::fputs(usage.c_str(), stdout);
       return 0;
-    } else if (sampling.parse(a)) {
-    } else if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
-    } else if (a.is("--images")) {
-      images = a.value();
+    } else if (sampling.parse(a) || data_opt.parse(a)) {
     } else if (a.is("--out")) {
       out = a.value();
     } else if (a.is("--limit")) {
@@ -65,14 +60,10 @@ inline int run(const std::vector<std::string>& args) {
       a.unknown(usage);
     }
   }
-  if (dataset.empty())
-    throw error(error_kind::config, std::string("queries: --dataset is required\n") + usage);
-  if (selection.limit && sampling)
-    throw error(error_kind::config, "queries: --limit and --sample cannot be combined");
-  sampling.validate("queries");
+  if (!data_opt) throw error(error_kind::config, "queries: --dataset is required\n" + usage);
+  sampling.validate("queries", selection.limit.has_value());
 
-  loaded_dataset data = load_dataset_spec(with_images(dataset, images), split);
-  if (sampling) data.dataset = sampling.apply(data.dataset);
+  const loaded_dataset data = data_opt.load(sampling);
 
   std::ofstream file;
   if (!out.empty()) {

@@ -23,26 +23,27 @@ namespace groundeval::cli {
 
 namespace detail_run {
 
-inline constexpr const char* usage =
-    "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S] [--images "
-    "DIR]\n"
-    "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
-    "                      [--shard i/n] [--start-over | --retry-errors] [--concurrency C]\n"
-    "                      [--quiet]\n"
-    "\n"
-    "Runs a grounder over every evaluable phrase of a data set (one request per sentence, all\n"
-    "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl as\n"
-    "they arrive (fsync after each batch). RUN_DIR/manifest.json records what was run. Running\n"
-    "the same command again resumes: finished queries are skipped. Ctrl-C finishes the batch in\n"
-    "flight, records it and stops (the openai grounder stops asking at once and finishes only\n"
-    "the requests in flight). A grounder that can check its server does so before the first\n"
-    "batch; one that halts (openai: max_unreachable queries in a row without a response) ends\n"
-    "the run with exit status 1, the queries it did not ask unrecorded. Options (also as\n"
-    "--option=value):\n"
-    "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
-    "  --split NAME     train, val or test (default test; flickr30k only)\n"
-    "  --images DIR     the image folder (default: flickr30k:DIR's flickr30k-images; for\n"
-    "                   mdetr: RefCOCO files, COCO train2014); recorded with the data set\n"
+inline const std::string usage =
+    std::string(
+        "usage: groundeval run --dataset SPEC --grounder SPEC --out RUN_DIR [--split S] [--images "
+        "DIR]\n"
+        "                      [--limit N | --sample N [--sample-by image|phrase] [--seed S]]\n"
+        "                      [--shard i/n] [--start-over | --retry-errors] [--concurrency C]\n"
+        "                      [--quiet]\n"
+        "\n"
+        "Runs a grounder over every evaluable phrase of a data set (one request per sentence, all\n"
+        "its evaluable phrases as queries) and appends the answers to RUN_DIR/predictions.jsonl "
+        "as\n"
+        "they arrive (fsync after each batch). RUN_DIR/manifest.json records what was run. "
+        "Running\n"
+        "the same command again resumes: finished queries are skipped. Ctrl-C finishes the batch "
+        "in\n"
+        "flight, records it and stops (the openai grounder stops asking at once and finishes only\n"
+        "the requests in flight). A grounder that can check its server does so before the first\n"
+        "batch; one that halts (openai: max_unreachable queries in a row without a response) ends\n"
+        "the run with exit status 1, the queries it did not ask unrecorded. Options (also as\n"
+        "--option=value):\n") +
+    dataset_option_usage("") +
     "  --grounder SPEC  see below; @FILE reads the spec from a config file\n"
     "  --out RUN_DIR    the run directory (created if needed)\n"
     "  --limit N        only the first N sentences (of this shard), in data set order; running\n"
@@ -63,23 +64,17 @@ inline constexpr const char* usage =
     "\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string dataset, split = "test", grounder, out, images;
+  std::string grounder;
+  dataset_option data_opt;
   run_options opt;
   sample_option sampling;
   std::optional<std::size_t> concurrency;
   bool quiet = false;
   for (arg_reader a("run", args); a.next();) {
     if (a.help()) {
-      std::fputs(usage, stdout);
-      std::fputs(grounders().help().c_str(), stdout);
+      std::fputs((usage + grounders().help()).c_str(), stdout);
       return 0;
-    } else if (sampling.parse(a)) {
-    } else if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
-    } else if (a.is("--images")) {
-      images = a.value();
+    } else if (sampling.parse(a) || data_opt.parse(a)) {
     } else if (a.is("--grounder")) {
       grounder = a.value();
     } else if (a.is("--out")) {
@@ -101,18 +96,14 @@ inline int run(const std::vector<std::string>& args) {
       a.unknown(usage);
     }
   }
-  if (dataset.empty() || grounder.empty() || opt.out.empty())
-    throw error(error_kind::config,
-                std::string("run: --dataset, --grounder and --out are required\n") + usage);
+  if (!data_opt || grounder.empty() || opt.out.empty())
+    throw error(error_kind::config, "run: --dataset, --grounder and --out are required\n" + usage);
   if (opt.start_over && opt.retry_errors)
     throw error(error_kind::config, "run: --start-over and --retry-errors cannot be combined");
-  if (opt.selection.limit && sampling)
-    throw error(error_kind::config, "run: --limit and --sample cannot be combined");
-  sampling.validate("run");
+  sampling.validate("run", opt.selection.limit.has_value());
 
   const grounder_spec gspec = grounders().parse(grounder);  // spec errors before loading data
-  loaded_dataset data = load_dataset_spec(with_images(dataset, images), split);
-  if (sampling) data.dataset = sampling.apply(data.dataset);
+  const loaded_dataset data = data_opt.load(sampling);
   run_grounder_setup g = grounders().make_for_run(gspec, data.dataset, concurrency);
   opt.concurrency = g.runner_concurrency;
   opt.identity = {{"dataset", data.description},

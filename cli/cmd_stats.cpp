@@ -38,7 +38,9 @@ const std::string stats_usage =
 int run_stats(const std::vector<std::string>& args) {
   using groundeval::error;
   using groundeval::error_kind;
-  std::string dataset, split = "test", json_out, ids_file;
+  groundeval::cli::dataset_option data_opt;
+  data_opt.takes_images = false;
+  std::string json_out, ids_file;
   bool lenient = false, missing_chain_error = false;
   unsigned threads = 0;
   groundeval::cli::sample_option sampling;
@@ -46,11 +48,7 @@ int run_stats(const std::vector<std::string>& args) {
     if (a.help()) {
       std::printf("%s", stats_usage.c_str());
       return 0;
-    } else if (sampling.parse(a)) {
-    } else if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
+    } else if (sampling.parse(a) || data_opt.parse(a)) {
     } else if (a.is("--json")) {
       json_out = a.value();
     } else if (a.is("--ids")) {
@@ -67,9 +65,11 @@ int run_stats(const std::vector<std::string>& args) {
   }
   sampling.validate("stats");
   const auto t0 = std::chrono::steady_clock::now();
-  const auto [st, problems, annotation_counts] = groundeval::cli::load_statistics(
-      {dataset, split, ids_file, lenient, missing_chain_error, threads, sampling});
+  const auto [st, problems, annotation_counts] =
+      groundeval::cli::load_statistics({data_opt.dataset, data_opt.split, ids_file, lenient,
+                                        missing_chain_error, threads, sampling});
   const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const std::string &dataset = data_opt.dataset, &split = data_opt.split;
   const std::string kind = dataset.substr(0, dataset.find(':'));
 
   std::FILE* text_out = json_out == "-" ? stderr : stdout;

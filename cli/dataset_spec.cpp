@@ -72,6 +72,36 @@ std::string with_images(const std::string& spec, const std::string& images) {
   return spec + "?images=" + std::filesystem::absolute(images).lexically_normal().string();
 }
 
+bool dataset_option::parse(arg_reader& a) {
+  if (a.is("--dataset")) {
+    dataset = a.value();
+  } else if (a.is("--split")) {
+    split = a.value();
+  } else if (takes_images && a.is("--images")) {
+    images = a.value();
+  } else {
+    return false;
+  }
+  return true;
+}
+
+loaded_dataset dataset_option::load(const sample_option& sampling) const {
+  loaded_dataset data = load_dataset_spec(with_images(dataset, images), split);
+  if (sampling) data.dataset = sampling.apply(data.dataset);
+  return data;
+}
+
+std::string dataset_option_usage(const char* images_note) {
+  std::string u =
+      "  --dataset SPEC   flickr30k:DIR or mdetr:FILE.json\n"
+      "  --split NAME     train, val or test (default test; flickr30k only)\n";
+  if (!images_note) return u;
+  u += "  --images DIR     the image folder (default: flickr30k:DIR's flickr30k-images; for\n"
+       "                   mdetr: RefCOCO files, COCO train2014); recorded with the data set\n";
+  if (*images_note) u += std::string("                   ") + images_note + "\n";
+  return u;
+}
+
 bool sample_option::parse(arg_reader& a) {
   if (a.is("--sample-by")) {
     const std::string v = a.value();
@@ -88,7 +118,10 @@ bool sample_option::parse(arg_reader& a) {
   return true;
 }
 
-void sample_option::validate(std::string_view command) const {
+void sample_option::validate(std::string_view command, bool has_limit) const {
+  if (n && has_limit)
+    throw error(error_kind::config,
+                std::string(command) + ": --limit and --sample cannot be combined");
   if (n) return;
   if (seed) throw error(error_kind::config, std::string(command) + ": --seed needs --sample");
   if (by_phrase)

@@ -74,8 +74,9 @@ struct sample_option {
   std::uint64_t seed_or_default() const noexcept { return seed.value_or(0); }
   /// If the reader is at --sample, --seed or --sample-by, reads its value and returns true.
   bool parse(arg_reader& a);
-  /// --seed or --sample-by without --sample is a config error naming `command`.
-  void validate(std::string_view command) const;
+  /// --seed or --sample-by without --sample, or --sample with --limit (`has_limit`), is a
+  /// config error naming `command`.
+  void validate(std::string_view command, bool has_limit = false) const;
   /// "images=N seed=S" / "phrases=N seed=S" (the form run manifests record); "all" without N.
   std::string describe() const;
   /// The option describe() wrote `text` for; nullopt when `text` is not such a description.
@@ -83,6 +84,27 @@ struct sample_option {
   /// The sub-sampled data set (the data set itself when no --sample was given).
   in_memory_dataset apply(const in_memory_dataset& ds) const;
 };
+
+/// `--dataset SPEC [--split S] [--images DIR]`: the data set options of run, queries and probe
+/// (stats, merge, evaluate, compare and report take no --images: `takes_images = false`).
+struct dataset_option {
+  std::string dataset;         ///< --dataset SPEC (empty when not given)
+  std::string split = "test";  ///< --split NAME
+  std::string images;
+  bool takes_images = true;
+
+  explicit operator bool() const noexcept { return !dataset.empty(); }
+  /// If the reader is at --dataset, --split or (when taken) --images, reads its value and
+  /// returns true.
+  bool parse(arg_reader& a);
+  /// The data set (with the --images folder in its description, as run manifests record it),
+  /// sub-sampled by `sampling` when it was given.
+  loaded_dataset load(const sample_option& sampling) const;
+};
+
+/// Usage lines for --dataset and --split, and for --images unless `images_note` is null; a
+/// non-empty `images_note` is one more line of the --images text.
+std::string dataset_option_usage(const char* images_note);
 
 /// Usage lines for the sampling options (for a command's --help).
 inline constexpr const char* sample_option_usage =

@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
-// cli/eval_options.hpp — the options that evaluate, compare and report share: --dataset, --split,
-// --protocol, --iou and --missing-as-miss. One parser, so the three commands spell, check and
-// document them the same way.
+// cli/eval_options.hpp — the options that evaluate, compare and report share: --dataset, --split
+// (dataset_option), --protocol, --iou, --match and --missing-as-miss. One parser, so the three
+// commands spell, check and document them the same way.
 #pragma once
 
 #include "command.hpp"
+#include "dataset_spec.hpp"
 #include "protocol_option.hpp"
 
 #include <groundeval/eval/evaluate.hpp>
@@ -14,19 +15,20 @@
 
 namespace groundeval::cli {
 
-/// The data set and evaluation settings given on a command line.
-struct evaluation_cli_options {
-  std::string dataset;           ///< --dataset SPEC (empty when not given)
-  std::string split;             ///< --split NAME (the command's default until given)
+/// The data set (`dataset`, `split`: the command's default, empty until given) and evaluation
+/// settings given on a command line.
+struct evaluation_cli_options : dataset_option {
   std::string protocol = "any";  ///< --protocol any|merged, applied by finish()
   evaluation_options eval;       ///< --iou, --missing-as-miss (and the protocol after finish())
 
+  evaluation_cli_options() {
+    split.clear();
+    takes_images = false;
+  }
+
   /// When the reader is at one of the shared options, reads it and returns true.
   bool parse(arg_reader& a) {
-    if (a.is("--dataset")) {
-      dataset = a.value();
-    } else if (a.is("--split")) {
-      split = a.value();
+    if (dataset_option::parse(a)) {
     } else if (a.is("--protocol")) {
       protocol = a.value();
     } else if (a.is("--iou")) {

@@ -39,6 +39,26 @@ inline box_xyxy<double> merged_box(const phrase& p) {
   return enclose(p.boxes.data(), p.boxes.size());
 }
 
+/// A sample for grounding free phrases on one image, without ground truth: its sentence is the
+/// phrases joined by single spaces, each phrase spanning its own text.
+inline sample phrases_sample(std::string image_id, image_size size,
+                             const std::vector<std::string>& texts) {
+  sample s{std::move(image_id), size, 0, {}, {}};
+  int words = 0;  // words of the sentence so far (the phrases' texts split at spaces)
+  for (const auto& t : texts) {
+    if (!s.sentence.empty()) s.sentence += ' ';
+    phrase p;
+    p.text = t;
+    p.char_begin = s.sentence.size();
+    p.char_end = p.char_begin + t.size();
+    p.first_word_index = words;
+    for (std::size_t i = 0; i < t.size(); ++i) words += t[i] != ' ' && (i == 0 || t[i - 1] == ' ');
+    s.sentence += t;
+    s.phrases.push_back(std::move(p));
+  }
+  return s;
+}
+
 /// A data set held in memory: a vector of samples plus a name and an optional image folder.
 class in_memory_dataset {
  public:

@@ -51,6 +51,17 @@ inline std::string fmt_double(const char* f, double v) {
 
 }  // namespace detail
 
+/// "ANY-box" or "MERGED-box", the protocol as reports print it.
+constexpr std::string_view protocol_label(gt_protocol p) noexcept {
+  return p == gt_protocol::any_box ? "ANY-box" : "MERGED-box";
+}
+
+/// When a box is a hit: "IoU >= 0.5" or "GIoU >= 0.5" (evaluate --match, --iou-threshold).
+inline std::string hit_condition(const evaluation_result& r) {
+  return std::string(r.match == match_criterion::giou ? "GIoU >= " : "IoU >= ") +
+         detail::fmt_double("%g", r.iou_threshold);
+}
+
 inline std::string report_json(const evaluation_result& r, const report_meta& meta) {
   detail::json_writer w;
   w.begin_object();
@@ -175,9 +186,8 @@ inline std::string report_json(const evaluation_result& r, const report_meta& me
 inline std::string format_report_table(const evaluation_result& r, const report_meta& meta) {
   std::string o;
   for (const auto& [k, v] : meta) o += k + ": " + v + "\n";
-  o += "protocol: " + std::string(r.protocol == gt_protocol::any_box ? "ANY-box" : "MERGED-box") +
-       ", hit when " + (r.match == match_criterion::giou ? "GIoU" : "IoU") +
-       " >= " + detail::fmt_double("%g", r.iou_threshold) + "\n";
+  o += "protocol: " + std::string(protocol_label(r.protocol)) + ", hit when " + hit_condition(r) +
+       "\n";
   o += "evaluated: " + std::to_string(r.images) + " images, " + std::to_string(r.sentences) +
        " sentences, " + std::to_string(r.phrases) + " phrases\n\n";
   const auto cats = detail::report_categories(r.recall);

@@ -474,6 +474,14 @@ inline std::string json_number(double v) {
 }
 }  // namespace detail
 
+/// What is sent to the model for geometry `g`, in words: "the original file", or "a PNG padded
+/// to S square client-side" (send_kind::pad_square, S known from the original size).
+inline std::string describe_send(const geometry& g) {
+  if (g.send.kind == send_kind::original) return "the original file";
+  return "a PNG padded to " + std::to_string(padded_square(g.original).width) +
+         " square client-side";
+}
+
 /// One-line JSON object describing the contract (for manifests and the prediction cache key).
 /// Keys: original, preprocess (+ target / pad_offset / factor, min_pixels, max_pixels / resized,
 /// crop_offset), send + pad_colour + sent (only when groundeval transforms the image itself),

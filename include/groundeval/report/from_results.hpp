@@ -38,9 +38,7 @@ inline run_summary summarize_run(const evaluation_result& r, std::string name, s
   s.name = std::move(name);
   s.grounder = std::move(grounder);
   s.dataset = std::move(dataset);
-  s.hit_rule = std::string(r.match == match_criterion::giou ? "GIoU >= " : "IoU >= ") +
-               detail::fmt_double("%g", r.iou_threshold) +
-               (r.protocol == gt_protocol::any_box ? ", ANY-box" : ", MERGED-box");
+  s.hit_rule = hit_condition(r) + ", " + std::string(protocol_label(r.protocol));
   s.in_process = in_process;
   s.images = r.images;
   s.sentences = r.sentences;

@@ -35,7 +35,7 @@ inline run_outcome describe_run_outcome(const run_result& r, bool quiet = false)
   std::string t;
   if (r.retried > 0)
     t += "run: " + n(r.retried) + " error records moved to " +
-         (r.predictions.parent_path() / "retried-errors.jsonl").string() + " and asked again\n";
+         (r.predictions.parent_path() / retried_errors_file_name).string() + " and asked again\n";
   t += "run: " + n(r.recorded) + " queries run now, " + n(r.already) + " already recorded, " +
        n(r.already + r.recorded) + " in all (" + n(r.failures) + " failures now)" +
        (r.status == run_status::complete ? "" : " — partial run (--limit)") + "\n";

@@ -27,12 +27,16 @@
 #include <set>
 #include <span>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
 #include <unistd.h>
 
 namespace groundeval {
+
+/// The file of a run directory that `retry_errors` moves the records of status "error" to.
+inline constexpr std::string_view retried_errors_file_name = "retried-errors.jsonl";
 
 struct run_open_options {
   /// Discard an existing manifest.json and predictions.jsonl instead of refusing to mix.
@@ -200,7 +204,7 @@ inline run_directory run_directory::open(const std::filesystem::path& dir,
     const std::string hash = manifest_value(r.m_manifest, "config_hash");
     if (opt.retry_errors)
       r.m_retried =
-          detail::take_out_errors(ppath, dir / "retried-errors.jsonl", opt.key_reader, hash);
+          detail::take_out_errors(ppath, dir / retried_errors_file_name, opt.key_reader, hash);
     const auto c = read_run_file(ppath, opt.key_reader, false, hash);
     std::map<run_key, std::size_t> seen;
     for (std::size_t i = 0; i < c.records.size(); ++i) {
