@@ -30,6 +30,17 @@ from .mdetr_format import ConvertError
 DEFAULT_BOX_TOLERANCE = 1e-5  # of the image side; VLMEvalKit writes 6 decimals
 
 
+def parse_json(text: str, where: str, kind: type, what: str):
+    """`text` as JSON of type `kind`; ConvertError "where: ..." otherwise."""
+    try:
+        v = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise ConvertError(f"{where}: not JSON: {e}") from None
+    if not isinstance(v, kind):
+        raise ConvertError(f"{where}: expected {what}")
+    return v
+
+
 def norm_text(s) -> str:
     return " ".join(str(s).lower().split())
 

@@ -33,7 +33,7 @@ import json
 from typing import Iterator, List, Optional, Tuple
 
 from .harness import (DEFAULT_BOX_TOLERANCE, ConvertSummary, RefexpIndex, harness_row,
-                      match_or_skip, write_rows)
+                      match_or_skip, parse_json, write_rows)
 from .mdetr_format import ConvertError
 
 READING = "first [a, b, c, d] as fractions of the original image, [0, 0, 0, 0] when none"
@@ -56,13 +56,8 @@ def read_samples(path: str) -> Iterator[Tuple[str, dict]]:
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
-        try:
-            s = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise ConvertError(f"{path}:{n}: not JSON: {e}") from None
-        if not isinstance(s, dict):
-            raise ConvertError(f"{path}:{n}: expected a JSON object (an lmms-eval sample)")
-        yield f"{path}:{n}", s
+        yield f"{path}:{n}", parse_json(line, f"{path}:{n}", dict,
+                                        "a JSON object (an lmms-eval sample)")
 
 
 def _first_text(v) -> Optional[str]:

@@ -32,14 +32,13 @@ name other columns (``--expression-column``, ``--expression-regex``).
 from __future__ import annotations
 
 import csv
-import json
 import math
 import re
 import sys
 from typing import Dict, Iterator, List, Optional, Tuple
 
 from .harness import (DEFAULT_BOX_TOLERANCE, ConvertSummary, RefexpIndex, harness_row,
-                      match_or_skip, write_rows)
+                      match_or_skip, parse_json, write_rows)
 from .mdetr_format import ConvertError
 
 READING = ("VLMEvalKit's pred_bbox: first [a b c d] (else the first four numbers), fractions when "
@@ -66,12 +65,7 @@ def read_table(path: str) -> Iterator[Tuple[str, Dict[str, object]]]:
         return
     if low.endswith(".json"):
         with open(path, encoding="utf-8-sig") as f:
-            try:
-                data = json.load(f)
-            except json.JSONDecodeError as e:
-                raise ConvertError(f"{path}: not JSON: {e}") from None
-        if not isinstance(data, list):
-            raise ConvertError(f"{path}: expected a JSON list of records")
+            data = parse_json(f.read(), path, list, "a JSON list of records")
         for i, r in enumerate(data):
             if not isinstance(r, dict):
                 raise ConvertError(f"{path}: [{i}] is not a record")

@@ -372,6 +372,13 @@ def test_vlmevalkit_tsv_rescored(tmp_path):
     small = _r1(_evaluate(dataset, str(out), "--family", "qwen2.5-vl", "--geometry",
                           "max_pixels=50176"))
     assert small != pytest.approx(right)
+    # PRED_FORMAT=json: the same table as a list of records, the same rows
+    with open(detail, encoding="utf-8", newline="") as f:
+        records = list(csv.DictReader(f, delimiter="\t"))
+    (tmp_path / "d.json").write_text(json.dumps(records, indent=4))
+    vlmevalkit.convert(str(tmp_path / "d.json"), dataset, str(tmp_path / "j.jsonl"),
+                       split="RefCOCO_val")
+    assert (tmp_path / "j.jsonl").read_text() == out.read_text()
     # the result file (no _detail): the same raw answers, no VLMEvalKit box
     res = _write_vlmek(tmp_path, detail=False)
     s = vlmevalkit.convert(res, dataset, str(tmp_path / "r.jsonl"), split="RefCOCO_val")
