@@ -18,14 +18,17 @@ What lmms-eval writes, and what is read here (EvolvingLMMs-Lab/lmms-eval @75571c
   divided by the original image's width and height. ``process_results`` returns, under every
   metric name (``refcoco_IoU``, ``refcoco_ACC@0.5``, ..., ``refcoco_Center_ACC``; the same
   names in the refcoco+ and refcocog folders), the same dict ``{"answer": expression,
-  "pred": [4 numbers], "ann_id": question_id, "bbox": normalized ground truth}``; ``pred`` is the first
-  ``[a, b, c, d]`` of the answer read as fractions of the original image (``[0, 0, 0, 0]`` when
-  there is none) — lmms-eval's own reading, kept here as the row's boxes and marked so.
+  "pred": [4 numbers], "ann_id": question_id, "bbox": normalized ground truth}``; ``pred`` is
+  the first ``[a, b, c, d]`` of the answer read as fractions of the original image
+  (``[0, 0, 0, 0]`` when there is none) — lmms-eval's own reading, kept here as the row's boxes
+  and marked so.
 
 The raw answer is ``filtered_resps`` (its first string when it is a list), else ``resps``. Whether
 a task's filter changed the text is not visible in the log: the bbox_rec tasks use none, so there
 the two are the model's text. UNVERIFIED beyond these tasks: other tasks that log the same
 dict shape are read the same way; ``--metric-key`` names the member to read when several differ.
+The ``refcoco_grounding*`` tasks (PR #1373: one prompt with every expression of an object, boxes
+in pixels, the better of the raw and the /1000 reading kept) are refused with that reason.
 """
 from __future__ import annotations
 
@@ -94,6 +97,10 @@ def convert(log_path: str, dataset_path: str, out_path: str, *, skip_unmatched: 
             raw = _first_text(s.get("resps"))
         if raw is None:
             raise ConvertError(f"{where}: no model answer (filtered_resps / resps)")
+        if "pred_boxes" in rec or isinstance(rec.get("answer"), list):
+            raise ConvertError(f"{where}: a refcoco_grounding* sample (every expression of an "
+                               "object in one prompt, boxes in pixels, the better of two readings "
+                               "kept): not supported; convert a refcoco*_bbox_rec_* log")
         expression = rec.get("answer", doc.get("answer"))
         gt = rec.get("bbox", doc.get("bbox"))
         if gt is None:

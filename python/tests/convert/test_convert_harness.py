@@ -231,6 +231,13 @@ def test_lmms_eval_errors(tmp_path):
         lmms_eval_log.convert(str(log), dataset, str(tmp_path / "o.jsonl"))
     s = lmms_eval_log.convert(str(log), dataset, str(tmp_path / "o.jsonl"), skip_unmatched=True)
     assert (s.rows, s.skipped) == (0, 1)
+    log.write_text(json.dumps({"doc_id": 0, "filtered_resps": "[1, 2, 3, 4]",
+                               "refcoco_grounding_IoU": {"answer": ["a", "b"], "pred_boxes": [],
+                                                         "pred": [0, 0, 0, 0],
+                                                         "bbox": [1, 2, 3, 4], "ann_id": 3}})
+                   + "\n")
+    with pytest.raises(ConvertError, match="refcoco_grounding.*not supported"):
+        lmms_eval_log.convert(str(log), dataset, str(tmp_path / "o.jsonl"))
     log.write_text('{"doc_id": 0, "filtered_resps": "x"}\n')
     p = _convert("lmms-eval", log, "--dataset", dataset, "--out", tmp_path / "o.jsonl")
     assert p.returncode == 1 and "no ground-truth box" in p.stderr
