@@ -10,17 +10,10 @@ Usage: check_cli_rescore.py GROUNDEVAL_BINARY SOURCE_DIR
 """
 import json
 import os
-import subprocess
 import sys
 import tempfile
 
-
-def run(cmd, expect_rc=0):
-    p = subprocess.run(cmd, capture_output=True, text=True)
-    if p.returncode != expect_rc:
-        sys.exit(f"FAIL: {' '.join(cmd)} returned {p.returncode}, expected {expect_rc}\n"
-                 f"{p.stdout}\n{p.stderr}")
-    return p
+from check_cli_evaluate import run  # this script's folder is on sys.path
 
 
 def main():
