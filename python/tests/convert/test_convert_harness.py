@@ -405,12 +405,34 @@ def test_vlmevalkit_errors(tmp_path):
     with pytest.raises(ConvertError, match=r"no row of split 'RefCOCO_testA' \(splits: "
                                            r"RefCOCO\+_val, RefCOCO_val\)"):
         vlmevalkit.convert(res, dataset, str(tmp_path / "o.jsonl"), split="RefCOCO_testA")
-    try:
-        import openpyxl  # noqa: F401
-    except ImportError:
-        (tmp_path / "r.xlsx").write_bytes(b"PK")
-        with pytest.raises(ConvertError, match="needs openpyxl"):
+    # .xlsx without openpyxl: the error says what to install (None in sys.modules: ImportError)
+    (tmp_path / "r.xlsx").write_bytes(b"PK")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(sys.modules, "openpyxl", None)
+        with pytest.raises(ConvertError, match=r"needs openpyxl \(pip install openpyxl\)"):
             vlmevalkit.convert(str(tmp_path / "r.xlsx"), dataset, str(tmp_path / "o.jsonl"))
+
+
+def test_vlmevalkit_xlsx(tmp_path):
+    """VLMEvalKit's default result format: the same table as .xlsx converts to the same rows
+    (openpyxl is pinned in python/requirements-exporters.txt)."""
+    openpyxl = pytest.importorskip("openpyxl")
+    dataset = _write_dataset(tmp_path)
+    tsv = _write_vlmek(tmp_path, detail=True)
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    with open(tsv, encoding="utf-8", newline="") as f:
+        for n, row in enumerate(csv.reader(f, delimiter="\t")):
+            # numbers as numbers, as pandas writes them
+            ws.append([v if n == 0 or not re.fullmatch(r"-?\d+(\.\d+)?", v) else float(v)
+                       for v in row])
+    wb.save(tmp_path / "Qwen2.5-VL-7B_RefCOCO_detail.xlsx")
+    vlmevalkit.convert(tsv, dataset, str(tmp_path / "t.jsonl"), split="RefCOCO_val")
+    vlmevalkit.convert(str(tmp_path / "Qwen2.5-VL-7B_RefCOCO_detail.xlsx"), dataset,
+                       str(tmp_path / "x.jsonl"), split="RefCOCO_val")
+    t = [json.loads(line) for line in (tmp_path / "t.jsonl").read_text().splitlines()]
+    x = [json.loads(line) for line in (tmp_path / "x.jsonl").read_text().splitlines()]
+    assert len(t) == 6 and x == t
 
 
 def test_rescoring_needs_raw_text(tmp_path):
