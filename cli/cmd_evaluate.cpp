@@ -10,13 +10,17 @@
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
 #include <groundeval/eval/report.hpp>
+#include <groundeval/eval/rescore.hpp>
 #include <groundeval/io/json/predictions.hpp>
+#include <groundeval/io/json/rescore.hpp>
 #include <groundeval/run/manifest.hpp>
 #include <groundeval/run/queries.hpp>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,6 +34,7 @@ inline constexpr const char* usage =
     "                           [--match iou|giou] [--json OUT] [--missing-as-miss]\n"
     "                           [--invalid-as-miss]\n"
     "                           [--allow-non-finite] [--quiet]\n"
+    "                           [--family F [--geometry KEY=VALUE ...] [--write-rescored OUT]]\n"
     "\n"
     "Evaluates a predictions file (MDETR JSON list or groundeval JSON Lines, detected from the\n"
     "content) exactly as MDETR's datasets/flickr_eval.py does, plus top-1 IoU metrics, answer\n"
@@ -44,10 +49,16 @@ inline constexpr const char* usage =
     "  --invalid-as-miss     count malformed entries (wrong number of lists, chain id mismatch)\n"
     "                        as misses instead of failing\n"
     "  --allow-non-finite    read null coordinates as NaN instead of failing\n"
-    "  --quiet               print nothing but errors\n";
+    "  --quiet               print nothing but errors\n"
+    "  --family F            rescore: decode each record's raw_text again with family F's parser\n"
+    "                        and geometry (for the image sizes of the data set), replacing its\n"
+    "                        boxes (groundeval parse-box --help lists the families)\n"
+    "  --geometry KEY=VALUE  a geometry option of F (repeatable), as in parse-box\n"
+    "  --write-rescored OUT  also write the rescored records as a JSON Lines predictions file\n";
 
 inline int run(const std::vector<std::string>& args) {
-  std::string predictions, json_out;
+  std::string predictions, json_out, family, rescored_path;
+  raw_text_rescorer::geometry_options geometry;
   evaluation_cli_options eo;
   eo.split = "test";
   predictions_read_options ropt;
@@ -65,6 +76,12 @@ inline int run(const std::vector<std::string>& args) {
       eo.eval.count_invalid_as_miss = true;
     } else if (a.flag("--allow-non-finite")) {
       ropt.allow_non_finite = true;
+    } else if (a.is("--family")) {
+      family = a.value();
+    } else if (a.is("--geometry")) {
+      geometry.push_back(a.key_value());
+    } else if (a.is("--write-rescored")) {
+      rescored_path = a.value();
     } else if (a.flag("--quiet")) {
       quiet = true;
     } else {
@@ -74,6 +91,8 @@ inline int run(const std::vector<std::string>& args) {
   if (eo.dataset.empty() || predictions.empty())
     throw error(error_kind::config,
                 std::string("evaluate: --dataset and --predictions are required\n") + usage);
+  if (family.empty() && (!geometry.empty() || !rescored_path.empty()))
+    throw error(error_kind::config, "evaluate: --geometry and --write-rescored need --family");
   eo.finish("evaluate");
   const evaluation_options& opt = eo.eval;
 
@@ -84,10 +103,24 @@ inline int run(const std::vector<std::string>& args) {
   const auto t1 = clock::now();
   ropt.config_hash = run_config_hash_of(predictions);  // a run directory's records must match
   // Streamed: JSON Lines files of any size are evaluated in bounded memory.
-  const evaluation_result res = evaluate_predictions_file(data.dataset, predictions, opt, ropt);
+  std::optional<raw_text_rescorer> rescore;
+  if (!family.empty()) rescore.emplace(data.dataset, family, geometry);
+  std::ofstream rescored;
+  if (!rescored_path.empty() && !(rescored = std::ofstream(rescored_path, std::ios::binary)))
+    throw error(error_kind::io, rescored_path, 0, "cannot create the file");
+  const evaluation_result res =
+      rescore ? evaluate_rescored_predictions_file(data.dataset, predictions, *rescore, opt, ropt,
+                                                   rescored_path.empty() ? nullptr : &rescored)
+              : evaluate_predictions_file(data.dataset, predictions, opt, ropt);
   const auto t2 = clock::now();
 
   report_meta meta{{"dataset", data.description}, {"split", data.split}};
+  if (rescore) {  // what the numbers are of: the raw answers read with this family's contract
+    std::string how = "family " + family;
+    for (const auto& [k, v] : geometry) how += " " + k + "=" + v;
+    meta.emplace_back("rescored", how + ", " + std::to_string(rescore->rescored()) +
+                                      " records decoded from raw_text");
+  }
   if (!json_out.empty()) {
     detail::write_file_atomically(json_out, report_json(res, meta));
   }

@@ -75,11 +75,7 @@ int run(const std::vector<std::string>& args) {
       size = parse_size(a);
       have_size = true;
     } else if (a.is("--geometry")) {
-      const std::string kv = a.value();
-      const auto eq = kv.find('=');
-      if (eq == std::string::npos || eq == 0)
-        a.fail("--geometry expects KEY=VALUE, got '" + kv + "'");
-      geom.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+      geom.push_back(a.key_value());
     } else if (a.current().starts_with("--")) {
       a.unknown(usage());
     } else {

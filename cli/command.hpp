@@ -16,6 +16,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace groundeval::cli {
@@ -102,6 +103,14 @@ class arg_reader {
     const auto x = detail::parse_finite_double(v);
     if (!x || !(*x >= 0.0 && *x <= 1.0)) fail(m_name + " " + v + " is not a number in [0, 1]");
     return *x;
+  }
+  /// The value as KEY=VALUE (a non-empty key, e.g. --geometry max_pixels=1003520); a config
+  /// error naming the option otherwise.
+  std::pair<std::string, std::string> key_value() {
+    const std::string kv = value();
+    const auto eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) fail(m_name + " expects KEY=VALUE, got '" + kv + "'");
+    return {kv.substr(0, eq), kv.substr(eq + 1)};
   }
   /// "unknown option" for the current argument, with the usage text.
   [[noreturn]] void unknown(std::string_view usage) const {

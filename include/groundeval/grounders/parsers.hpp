@@ -14,6 +14,7 @@
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/families.hpp>
 #include <groundeval/grounders/geometry.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <array>
 #include <cstdint>
@@ -102,6 +103,26 @@ inline parse_result parse_answer(std::string_view family, std::string_view text,
     r.reason = f.answers == answer_kind::points ? "no point in the answer" : "no box in the answer";
   }
   return r;
+}
+
+/// One raw answer decoded by `family` under the contract `g`, as a query result: status, the
+/// parser's reason as message (cut to max_query_message_bytes), the boxes in text order scored
+/// 1, 1/2, 1/3, ... (so their ranks survive), the points, the contract as geometry JSON and the
+/// text itself. Latency is left unmeasured. This is what the openai grounder records for an
+/// answer.
+inline query_result decoded_answer(std::string_view family, std::string raw_text,
+                                   const geometry& g) {
+  const parse_result p = parse_answer(family, raw_text, g);
+  query_result q;
+  q.geometry = to_json(g);
+  q.raw_text = std::move(raw_text);
+  q.status = p.status;
+  q.message = p.reason;
+  for (std::size_t i = 0; i < p.boxes.size(); ++i)
+    q.boxes.push_back({p.boxes[i].box, 1.0 / double(i + 1)});
+  for (const auto& pt : p.points) q.points.push_back({pt.x, pt.y});
+  cut_utf8(q.message, max_query_message_bytes);
+  return q;
 }
 
 /// Names of the flag bits, for JSON output: "swapped", "clipped".

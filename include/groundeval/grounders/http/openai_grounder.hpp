@@ -1002,16 +1002,10 @@ class openai_grounder {
       q.raw_text = a.raw_text;  // the start of an answer too long to store, or nothing
       return q;
     }
-    q.raw_text = a.raw_text;
-    const parse_result p = parse_answer(m_cfg.family, a.raw_text, g);
-    q.status = p.status;
-    q.message = p.reason;
-    for (std::size_t i = 0; i < p.boxes.size(); ++i)
-      q.boxes.push_back({p.boxes[i].box, 1.0 / double(i + 1)});
     // Point answers (Molmo) are kept as points, in order: the box metrics count them as misses
     // (answers.point_answers), the pointing game scores the first one.
-    for (const auto& pt : p.points) q.points.push_back({pt.x, pt.y});
-    cut_utf8(q.message, max_query_message_bytes);
+    q = decoded_answer(m_cfg.family, a.raw_text, g);
+    q.latency_s = a.latency_s;
     return q;
   }
 
