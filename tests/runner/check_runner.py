@@ -928,6 +928,34 @@ def case_screenshot(b, w):
     print(p.stdout.strip())
 
 
+def case_reorder(b, w):
+    """Resume is tolerant of a reordered split list (issue 15, finding 13): records are matched
+    by key, not position, so a run stopped by --limit resumes on the list in another order and
+    ends with the records of an uninterrupted run."""
+    root = os.path.join(w, "data")
+    ids = write_dataset(root, images=9)
+    out, single = os.path.join(w, "r"), os.path.join(w, "single")
+
+    def run(where, *extra, expect=0):
+        return ge(b, "run", "--dataset", "flickr30k:" + root, "--grounder", "random:2?boxes=3",
+                  "--out", where, "--quiet", *extra, expect=expect)
+
+    def split(order):
+        with open(os.path.join(root, "test.txt"), "w") as f:
+            f.write("".join(i + "\n" for i in order))
+    run(single)
+    run(out, "--limit", "4")
+    split(reversed(ids))  # the same ids, another order
+    run(out)
+    same_records(os.path.join(single, "predictions.jsonl"), os.path.join(out, "predictions.jsonl"))
+    if json.load(open(os.path.join(out, "manifest.json")))["status"] != "complete":
+        fail("the resumed run on the reordered list is not complete")
+    split(ids[1:])  # other data (an image left out) is still refused
+    p = run(out, expect=1)
+    if "differs from the stored one in dataset_content_hash" not in p.stderr:
+        fail("a run on other data resumed:\n" + p.stderr)
+
+
 def case_pipes(b, w):
     """Predictions from a pipe (`<(zcat p.jsonl.gz)`, `/dev/stdin`) are read as a stream and
     evaluate like the file; a directory, a FIFO nobody writes to and MDETR JSON from a pipe are
@@ -990,7 +1018,7 @@ def main():
      "screenshot": case_screenshot, "report": case_report, "demo": case_demo,
      "lock": case_lock, "config_hash": case_config_hash, "demo_out": case_demo_out,
      "retry_errors": case_retry_errors, "no_phrases": case_no_phrases,
-     "pipes": case_pipes}[case](binary, w)
+     "pipes": case_pipes, "reorder": case_reorder}[case](binary, w)
     print("ok: " + case)
 
 
