@@ -2,13 +2,15 @@
 // cli/grounder_spec.cpp — grounder specs (KIND[:ARG][?K=V&...] or a config file) and the
 // registry of grounder kinds that builds grounders from them. Part of the groundeval CLI library.
 #include <groundeval/cli/app.hpp>
+#include <groundeval/detail/file.hpp>
 #include <groundeval/detail/parse_number.hpp>
 #include <groundeval/detail/strings.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/http/url.hpp>  // mask_url_credentials (no HTTP library needed)
+#include <groundeval/io/limits.hpp>
 
 #include <algorithm>
-#include <fstream>
+#include <sstream>
 #include <string>
 #include <utility>
 
@@ -111,8 +113,8 @@ grounder_spec grounder_registry::parse(const std::string& text) const {
   if (!text.empty() && text[0] == '@') {
     if (text.size() == 1) throw error(error_kind::config, "--grounder: '@' needs a file: @FILE");
     const std::string file = text.substr(1);
-    std::ifstream f(file, std::ios::binary);
-    if (!f) throw error(error_kind::io, file, 0, "cannot open the grounder config file");
+    std::istringstream f(
+        detail::read_file_bytes(file, max_config_file_bytes, "the grounder config file"));
     s.text = text;
     s.file = file;
     std::vector<std::pair<std::string, std::string>> items;

@@ -10,6 +10,7 @@
 #include <groundeval/run/lock.hpp>
 #include <groundeval/run/queries.hpp>
 #include <groundeval/run/run_dir.hpp>
+#include <groundeval/run/runner.hpp>
 
 #include <catch2/catch.hpp>
 
@@ -17,6 +18,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -144,4 +146,35 @@ TEST_CASE("R95 standard output on a full disk (/dev/full)", "[robustness][run]")
   CHECK(rc == 1);
   CHECK(text.str() == std::string("groundeval version: error: ") +
                           "<stdout>: write error: No space left on device" + "\n");
+}
+
+TEST_CASE("R80 resume on a reordered split list", "[robustness][run]") {
+  const auto d = robust::scratch("R80");
+  // the same three samples in two orders: another content hash, the same set hash
+  std::vector<sample> ss;
+  for (const char* id : {"7", "8", "9"}) {
+    ss.push_back({id, {100, 80}, 0, "a b", {}});
+    ss.back().phrases.push_back({"a", "1", {"people"}, {{0, 0, 10, 10}}, 0, 1, 0});
+  }
+  const in_memory_dataset a("d", ss);
+  std::reverse(ss.begin(), ss.end());
+  const in_memory_dataset b("d", ss);
+  CHECK(dataset_content_hash(a) != dataset_content_hash(b));
+  CHECK(dataset_set_hash(a) == dataset_set_hash(b));
+  auto manifest = [](const in_memory_dataset& data) {
+    return run_manifest{{"config_hash", "h1"},
+                        {"dataset_content_hash", dataset_content_hash(data)},
+                        {"dataset_set_hash", dataset_set_hash(data)}};
+  };
+  run_open_options o;
+  o.volatile_keys = run_volatile_keys();
+  { (void)run_directory::open(d, manifest(a), o); }
+  robust::write(d / "predictions.jsonl", record("7", "h1"));
+  CHECK(run_directory::open(d, manifest(b), o).resumed_records() == 1);
+  // other data (a sample left out) is refused
+  ss.pop_back();
+  const in_memory_dataset c("d", ss);
+  CHECK(robust::error_text([&] { (void)run_directory::open(d, manifest(c), o); }, d)
+            .starts_with("<dir>/manifest.json: this run differs from the stored one in "
+                         "dataset_content_hash; refusing to mix results"));
 }

@@ -666,27 +666,58 @@ def case_lock(b, w):
         if len(records(os.path.join(d, "predictions.jsonl"))) != total:
             fail("race %d: the two runs left a wrong number of records" % i)
     print("races where the second writer was refused: %d of 8" % races)
-    # SIGKILL at random moments of two concurrent runs into one directory, then resume.
+    # SIGKILL at random moments of two concurrent runs into one directory, then resume (issue
+    # 15's acceptance: 50 rounds; GROUNDEVAL_KILL_ROUNDS sets another count). In about a third
+    # of the rounds the second run has another configuration (another seed): it must never
+    # write into the first one's directory.
+    rounds = int(os.environ.get("GROUNDEVAL_KILL_ROUNDS", "50"))
     rng = random.Random(11)
     d = os.path.join(w, "killed")
     a = ["run", "--dataset", spec, "--grounder", "random:3?boxes=4", "--out", d, "--quiet",
          "--concurrency", "1"]
-    for i in range(12):
-        ps = [subprocess.Popen([b] + a, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-              for _ in range(2)]
+    other = ["run", "--dataset", spec, "--grounder", "random:4?boxes=4", "--out", d, "--quiet",
+             "--concurrency", "1"]
+    started = time.monotonic()
+    mixed = 0
+    for i in range(rounds):
+        # (only once the directory holds the first run's manifest: it is that run's directory)
+        own = os.path.exists(os.path.join(d, "manifest.json"))
+        second = other if rng.random() < 0.35 and own else a
+        mixed += second is other
+        ps = [subprocess.Popen([b] + args_, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+              for args_ in (a, second)]
         time.sleep(rng.uniform(0, 0.15))
         for p in ps:
             if p.poll() is None:
                 p.send_signal(signal.SIGKILL)
             p.wait()
-        if os.path.exists(os.path.join(d, "predictions.jsonl")):
-            records(os.path.join(d, "predictions.jsonl"))  # fails on a duplicate
+        pp = os.path.join(d, "predictions.jsonl")
+        if os.path.exists(pp):
+            text = open(pp).read()
+            hashes = {json.load(open(os.path.join(d, "manifest.json")))["config_hash"]}
+            complete = text[:text.rfind("\n") + 1]  # a torn last line is the resume's to cut
+            seen = set()
+            for n, line in enumerate(complete.splitlines(), 1):
+                if not line.strip():
+                    continue
+                r = json.loads(line)
+                key = (r["image_id"], r["sentence_id"], r["phrase_index"])
+                if key in seen:
+                    fail("kill round %d: %s:%d: query %s recorded twice" % (i, pp, n, key))
+                seen.add(key)
+                if r.get("config_hash") not in hashes:
+                    fail("kill round %d: %s:%d: a record of another configuration" % (i, pp, n))
     ge(b, *a)
     if len(records(os.path.join(d, "predictions.jsonl"))) != total:
         fail("after the kills the resumed run is not complete")
     m = json.load(open(os.path.join(d, "manifest.json")))
     if m["status"] != "complete":
         fail("after the kills: status %s" % m["status"])
+    if {r["config_hash"] for r in records(os.path.join(d, "predictions.jsonl")).values()} != \
+            {m["config_hash"]}:
+        fail("after the kills: records of another configuration")
+    print("kill -9 rounds: %d (%d with another configuration as the second run), %.1f s"
+          % (rounds, mixed, time.monotonic() - started))
 
 
 def case_config_hash(b, w):
@@ -878,7 +909,8 @@ def case_config(b, w):
             fail("config error %d: expected %r in:\n%s" % (n, also, p.stderr))
     p = ge(b, "run", "--dataset", spec, "--grounder", "@" + os.path.join(w, "missing.conf"),
            "--out", out, expect=1)
-    if "missing.conf" not in p.stderr or "cannot open" not in p.stderr:
+    if "missing.conf: cannot read the grounder config file (No such file or directory)" \
+            not in p.stderr:
         fail("missing config file message: " + p.stderr)
 
 
@@ -896,6 +928,85 @@ def case_screenshot(b, w):
     print(p.stdout.strip())
 
 
+def case_reorder(b, w):
+    """Resume is tolerant of a reordered split list (issue 15, finding 13): records are matched
+    by key, not position, so a run stopped by --limit resumes on the list in another order and
+    ends with the records of an uninterrupted run."""
+    root = os.path.join(w, "data")
+    ids = write_dataset(root, images=9)
+    out, single = os.path.join(w, "r"), os.path.join(w, "single")
+
+    def run(where, *extra, expect=0):
+        return ge(b, "run", "--dataset", "flickr30k:" + root, "--grounder", "random:2?boxes=3",
+                  "--out", where, "--quiet", *extra, expect=expect)
+
+    def split(order):
+        with open(os.path.join(root, "test.txt"), "w") as f:
+            f.write("".join(i + "\n" for i in order))
+    run(single)
+    run(out, "--limit", "4")
+    split(reversed(ids))  # the same ids, another order
+    run(out)
+    same_records(os.path.join(single, "predictions.jsonl"), os.path.join(out, "predictions.jsonl"))
+    if json.load(open(os.path.join(out, "manifest.json")))["status"] != "complete":
+        fail("the resumed run on the reordered list is not complete")
+    split(ids[1:])  # other data (an image left out) is still refused
+    p = run(out, expect=1)
+    if "differs from the stored one in dataset_content_hash" not in p.stderr:
+        fail("a run on other data resumed:\n" + p.stderr)
+
+
+def case_pipes(b, w):
+    """Predictions from a pipe (`<(zcat p.jsonl.gz)`, `/dev/stdin`) are read as a stream and
+    evaluate like the file; a directory, a FIFO nobody writes to and MDETR JSON from a pipe are
+    errors that say so (issue 15, finding 12; docs/robustness.md R98), never a hang."""
+    import gzip
+    import shutil
+    import time
+    root = os.path.join(w, "data")
+    write_dataset(root, images=8)
+    spec = "flickr30k:" + root
+    out = os.path.join(w, "r")
+    ge(b, "run", "--dataset", spec, "--grounder", "random:5?boxes=3", "--out", out, "--quiet")
+    pp = os.path.join(out, "predictions.jsonl")
+    gz = os.path.join(w, "p.jsonl.gz")
+    with open(pp, "rb") as f, gzip.open(gz, "wb") as g:
+        shutil.copyfileobj(f, g)
+    js = os.path.join(w, "e.json")
+    base = ["evaluate", "--dataset", spec, "--json", js, "--quiet"]
+
+    def recall():
+        r = json.load(open(js))["recall_at"]
+        os.remove(js)
+        return r
+    ge(b, *base, "--predictions", pp)
+    want = recall()
+    if shutil.which("bash") and shutil.which("zcat"):
+        cmd = " ".join("'%s'" % a for a in [b] + base) + " --predictions <(zcat '%s')" % gz
+        p = subprocess.run(["bash", "-c", cmd], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                           text=True)
+        if p.returncode != 0 or recall() != want:
+            fail("evaluate --predictions <(zcat p.jsonl.gz):\n" + p.stderr)
+    p = subprocess.run([b] + base + ["--predictions", "/dev/stdin"], input=open(pp).read(),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0 or recall() != want:
+        fail("evaluate --predictions /dev/stdin from a pipe:\n" + p.stderr)
+    p = ge(b, *base, "--predictions", out, expect=1)
+    if "%s: is a directory, not a predictions file" % out not in p.stderr:
+        fail("a directory as --predictions:\n" + p.stderr)
+    fifo = os.path.join(w, "fifo.jsonl")
+    os.mkfifo(fifo)
+    t0 = time.monotonic()
+    p = ge(b, *base, "--predictions", fifo, expect=1)
+    if "a pipe or FIFO with nothing written to it" not in p.stderr or time.monotonic() - t0 > 30:
+        fail("a FIFO nobody writes to:\n" + p.stderr)
+    mdetr = '[{"image_id": "1", "sentence_id": 0, "boxes": []}]'
+    p = subprocess.run([b] + base + ["--predictions", "/dev/stdin"], input=mdetr,
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 1 or "MDETR JSON predictions cannot be read from a pipe" not in p.stderr:
+        fail("MDETR JSON from a pipe:\n" + p.stderr)
+
+
 def main():
     case, binary, work = sys.argv[1], sys.argv[2], sys.argv[3]
     w = os.path.join(work, case)
@@ -906,7 +1017,8 @@ def main():
      "replay_oracle": case_replay_oracle, "sigint": case_sigint,
      "screenshot": case_screenshot, "report": case_report, "demo": case_demo,
      "lock": case_lock, "config_hash": case_config_hash, "demo_out": case_demo_out,
-     "retry_errors": case_retry_errors, "no_phrases": case_no_phrases}[case](binary, w)
+     "retry_errors": case_retry_errors, "no_phrases": case_no_phrases,
+     "pipes": case_pipes, "reorder": case_reorder}[case](binary, w)
     print("ok: " + case)
 
 

@@ -4,14 +4,18 @@
 // readiness and halting (run/halting.hpp).
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/eval/evaluate.hpp>
+#include <groundeval/run/merge.hpp>
 #include <groundeval/run/runner.hpp>
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <future>
+#include <iterator>
 #include <memory>
 #include <set>
 #include <string>
@@ -409,4 +413,113 @@ TEST_CASE("readiness and halting: nothing unasked is recorded, a stop reaches th
     CHECK(r.recorded == 0);
     CHECK(read_manifest(r.manifest).at("status") == "interrupted");
   }
+}
+
+namespace {
+
+// A shard directory of a 3-shard run holding `lines` (written as given, '\n' after each).
+void write_shard(const std::filesystem::path& d, int i, const std::vector<std::string>& lines) {
+  std::filesystem::create_directories(d);
+  std::ofstream(d / "manifest.json")
+      << R"({"config_hash": "h1", "shard": ")" << i << R"(/3", "grounder": "g"})"
+      << "\n";
+  std::ofstream f(d / "predictions.jsonl", std::ios::binary);
+  for (const auto& l : lines) f << l << '\n';
+}
+
+std::string merge_record(const std::string& image, int sentence, int phrase,
+                         std::size_t raw_bytes = 0) {
+  return R"({"image_id":")" + image + R"(","sentence_id":)" + std::to_string(sentence) +
+         R"(,"phrase_index":)" + std::to_string(phrase) + R"(,"raw_text":")" +
+         std::string(raw_bytes, 'x') + R"(","config_hash":"h1"})";
+}
+
+std::string file_text(const std::filesystem::path& p) {
+  std::ifstream f(p, std::ios::binary);
+  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("merge streams the shards: the records sorted by key, byte for byte", "[runner]") {
+  // Records spread over 3 shards in scrambled order, with blank lines, a CRLF line and records
+  // of 1 MiB (the output is written through a buffer of a few MiB): the merged file must be
+  // exactly the records' lines sorted by key (what merge wrote when it held every record).
+  const auto root = fresh_dir("merge_stream");
+  std::vector<std::vector<std::string>> shard_lines(3);
+  std::vector<std::pair<run_key, std::string>> want;
+  for (int img = 40; img >= 0; --img) {
+    const std::string image = "img" + std::to_string(img);
+    const auto s = static_cast<std::size_t>(shard_hash(image) % 3);
+    for (int sentence : {1, 0})
+      for (int phrase : {2, 0, 10}) {
+        std::string line =
+            merge_record(image, sentence, phrase, img % 7 == 0 && phrase == 2 ? (1u << 20) : 0);
+        if (img == 5 && phrase == 10) line += '\r';  // CRLF: the '\r' is kept, as before
+        shard_lines[s].push_back(line);
+        if (img % 9 == 0) shard_lines[s].push_back("  ");  // blank lines are dropped
+        want.emplace_back(run_key{image, sentence, static_cast<std::size_t>(phrase)}, line);
+      }
+  }
+  std::vector<std::filesystem::path> dirs;
+  for (int i = 0; i < 3; ++i) {
+    REQUIRE(!shard_lines[static_cast<std::size_t>(i)].empty());
+    dirs.push_back(root / ("s" + std::to_string(i)));
+    write_shard(dirs.back(), i, shard_lines[static_cast<std::size_t>(i)]);
+  }
+  std::sort(want.begin(), want.end());
+  std::string expected;
+  for (const auto& [k, line] : want) expected += line + '\n';
+  REQUIRE(expected.size() > (std::size_t{8} << 20));  // more than one output buffer
+  const auto summary = merge_runs(dirs, root / "out");
+  CHECK(summary.records == want.size());
+  CHECK(file_text(root / "out" / "predictions.jsonl") == expected);
+  CHECK(!std::filesystem::exists(root / "out" / "predictions.jsonl.tmp"));
+  // The same from the shards given in another order.
+  const std::vector<std::filesystem::path> reversed{dirs[2], dirs[0], dirs[1]};
+  merge_runs(reversed, root / "out2");
+  CHECK(file_text(root / "out2" / "predictions.jsonl") == expected);
+}
+
+TEST_CASE("merge reports the first duplicate or foreign record in file order", "[runner]") {
+  const auto root = fresh_dir("merge_errors");
+  // images of each shard
+  std::vector<std::vector<std::string>> of(3);
+  for (int img = 0; of[0].size() < 3 || of[1].size() < 3 || of[2].size() < 3; ++img) {
+    const std::string image = "img" + std::to_string(img);
+    of[static_cast<std::size_t>(shard_hash(image) % 3)].push_back(image);
+  }
+  auto dirs_with = [&](const char* name, std::vector<std::string> s0, std::vector<std::string> s1,
+                       std::vector<std::string> s2) {
+    std::vector<std::filesystem::path> dirs;
+    int i = 0;
+    for (auto* lines : {&s0, &s1, &s2}) {
+      dirs.push_back(root / name / ("s" + std::to_string(i)));
+      write_shard(dirs.back(), i++, *lines);
+    }
+    return dirs;
+  };
+  const std::string a = merge_record(of[0][0], 0, 0), b = merge_record(of[0][1], 0, 0);
+  const std::string c = merge_record(of[1][0], 0, 0), d = merge_record(of[1][1], 0, 0);
+  const std::string foreign = merge_record(of[2][0], 0, 0);
+  {  // a duplicate within shard 1 (line 3) before a foreign image (line 4)
+    const auto dirs = dirs_with("dup_first", {a}, {c, d, c, foreign}, {});
+    CHECK_THROWS_WITH(merge_runs(dirs, root / "o1"),
+                      (dirs[1] / "predictions.jsonl").string() + ":3: query " + of[1][0] +
+                          "/0/0 is also recorded in " + (dirs[1] / "predictions.jsonl").string() +
+                          ":1");
+  }
+  {  // a foreign image (line 1) before a query of shard 0 repeated (line 2)
+    const auto dirs = dirs_with("foreign_first", {a}, {foreign, a}, {});
+    CHECK_THROWS_WITH(merge_runs(dirs, root / "o2"),
+                      Catch::StartsWith((dirs[1] / "predictions.jsonl").string() + ":1: image '" +
+                                        of[2][0] + "' belongs to shard 2/3, not 1/3"));
+  }
+  {  // a query of shard 0 repeated in shard 1 (line 2): its image is foreign there, said first
+    const auto dirs = dirs_with("dup_across", {b, a}, {c, a}, {});
+    CHECK_THROWS_WITH(merge_runs(dirs, root / "o3"),
+                      Catch::StartsWith((dirs[1] / "predictions.jsonl").string() + ":2: image '" +
+                                        of[0][0] + "' belongs to shard 0/3, not 1/3"));
+  }
+  CHECK(!std::filesystem::exists(root / "o1" / "predictions.jsonl"));
 }

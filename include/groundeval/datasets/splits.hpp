@@ -8,6 +8,7 @@
 #include <groundeval/detail/file.hpp>
 #include <groundeval/detail/hash.hpp>
 #include <groundeval/detail/text_encoding.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <cstddef>
 #include <string>
@@ -121,8 +122,9 @@ inline std::vector<std::string> parse_split_list(std::string_view content, const
 /// Reads and validates a split file; a missing file is an io error naming it.
 inline std::vector<std::string> read_split_file(const std::string& path, problem_sink& sink) {
   std::string content;
-  if (!detail::read_whole_file(path, content)) {
-    sink.report(error_kind::io, path, 0, "cannot read split list");
+  if (!detail::read_whole_file(path, content, max_list_file_bytes)) {
+    sink.report(error_kind::io, path, 0,
+                "cannot read split list" + detail::read_failure_reason(max_list_file_bytes));
     return {};
   }
   return parse_split_list(content, path, sink);

@@ -53,15 +53,15 @@ inline void fsync_directory(const std::filesystem::path& dir) {
   ::close(fd);
 }
 
-/// Replaces `file` by `content` atomically and durably: FILE.tmp is written and fsync'ed, then
-/// renamed over `file`, then the directory is fsync'ed. Readers see the old or the new content,
-/// never a mix, whatever happens in between.
-inline void write_file_atomically(const std::filesystem::path& file, std::string_view content) {
+/// write_file_atomically (below), the content written by fill(fd, tmp_path): a stream of writes,
+/// for content that is not held in memory whole.
+template <class Fill>
+void write_file_atomically_by(const std::filesystem::path& file, Fill fill) {
   const std::filesystem::path tmp = file.string() + ".tmp";
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw error(error_kind::io, tmp.string(), 0, "cannot create: " + errno_text());
   try {
-    write_all(fd, content, tmp.string());
+    fill(fd, tmp.string());
     fsync_file(fd, tmp.string());
   } catch (...) {
     ::close(fd);
@@ -71,6 +71,14 @@ inline void write_file_atomically(const std::filesystem::path& file, std::string
   if (std::rename(tmp.c_str(), file.c_str()) != 0)
     throw error(error_kind::io, file.string(), 0, "cannot rename from " + tmp.string());
   fsync_directory(file.has_parent_path() ? file.parent_path() : std::filesystem::path("."));
+}
+
+/// Replaces `file` by `content` atomically and durably: FILE.tmp is written and fsync'ed, then
+/// renamed over `file`, then the directory is fsync'ed. Readers see the old or the new content,
+/// never a mix, whatever happens in between.
+inline void write_file_atomically(const std::filesystem::path& file, std::string_view content) {
+  write_file_atomically_by(
+      file, [&](int fd, const std::string& where) { write_all(fd, content, where); });
 }
 
 /// A file opened for durable appends: each append() is one write of the whole buffer followed by

@@ -17,6 +17,7 @@
 
 #include <groundeval/detail/file.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <xtensor/xadapt.hpp>
 #include <xtensor/xnpy.hpp>
@@ -217,14 +218,14 @@ npy_array<T> parse_npy(std::string_view b, const std::string& item) {
 /// Reads a .npy file, converting its values to T.
 template <class T>
 npy_array<T> read_npy(const std::string& path) {
-  return parse_npy<T>(detail::read_file_bytes(path), path);
+  return parse_npy<T>(detail::read_file_bytes(path, max_array_file_bytes, "array file"), path);
 }
 
 /// A .npz archive held in memory; arrays are parsed on demand.
 class npz_file {
  public:
   explicit npz_file(std::string path) : m_path(std::move(path)) {
-    m_bytes = detail::read_file_bytes(m_path);
+    m_bytes = detail::read_file_bytes(m_path, max_array_file_bytes, "array file");
     index();
   }
 

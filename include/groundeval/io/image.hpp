@@ -7,6 +7,7 @@
 #include <groundeval/boxes/box.hpp>
 #include <groundeval/detail/file.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <cstddef>
 #include <string>
@@ -58,8 +59,9 @@ inline image_bytes read_image_bytes(const std::string& path) {
   b.path = path;
   if (path.empty())
     throw error(error_kind::config, "no image path (the data set has no image folder)");
-  if (!detail::read_whole_file(path, b.data))
-    throw error(error_kind::io, path, 0, "cannot read image" + detail::read_failure_reason());
+  if (!detail::read_whole_file(path, b.data, max_image_file_bytes))
+    throw error(error_kind::io, path, 0,
+                "cannot read image" + detail::read_failure_reason(max_image_file_bytes));
   if (b.data.empty()) throw error(error_kind::parse, path, 0, "image file is empty");
   return b;
 }

@@ -11,6 +11,9 @@
 //   elsewhere (a server's answer) cut it here, with a reason, so a record always fits: JSON
 //   escaping writes at most 6 bytes per input byte (\u00XX), and the rest of a record (ids,
 //   phrase, boxes, geometry) is small next to the margin left.
+// * max_*_file_bytes: the largest file of each kind that is read whole into memory. A larger
+//   file (or /dev/zero, a device read up to the limit) is refused with an error naming the file
+//   and the limit, before more than the limit is held (detail::read_whole_file).
 #pragma once
 
 #include <cstddef>
@@ -26,6 +29,23 @@ inline constexpr std::size_t max_jsonl_line_bytes = std::size_t{64} << 20;
 inline constexpr std::size_t max_answer_text_bytes = std::size_t{1} << 20;
 /// Longest per-query message (failure reason) a grounder stores for one query (64 KiB).
 inline constexpr std::size_t max_query_message_bytes = std::size_t{64} << 10;
+
+/// Largest split list (an image id per line; Flickr30k's test.txt is 11 KiB).
+inline constexpr std::size_t max_list_file_bytes = std::size_t{64} << 20;
+/// Largest image file (a 100-megapixel JPEG is about 50 MiB).
+inline constexpr std::size_t max_image_file_bytes = std::size_t{256} << 20;
+/// Largest configuration file (`--grounder @FILE`; a few hundred bytes in practice).
+inline constexpr std::size_t max_config_file_bytes = std::size_t{1} << 20;
+/// Largest run manifest (RUN_DIR/manifest.json; a few KiB in practice).
+inline constexpr std::size_t max_manifest_file_bytes = std::size_t{16} << 20;
+/// Largest box-proposals file of the oracle grounder (JSON; 100 boxes for each of the 1,000
+/// test images is about 4 MiB).
+inline constexpr std::size_t max_proposals_file_bytes = std::size_t{256} << 20;
+/// Largest MDETR JSON annotation file (read whole and parsed in place; MDETR's Flickr30k train
+/// file is a few hundred MiB).
+inline constexpr std::size_t max_annotation_file_bytes = std::size_t{2} << 30;
+/// Largest .npy / .npz detector dump (one image's outputs; MDETR's are under 1 MiB).
+inline constexpr std::size_t max_array_file_bytes = std::size_t{1} << 30;
 
 static_assert(6 * (max_answer_text_bytes + max_query_message_bytes) + (std::size_t{16} << 20) <
                   max_jsonl_line_bytes,

@@ -10,6 +10,7 @@
 #include <groundeval/detail/json_text.hpp>
 #include <groundeval/detail/text_position.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <algorithm>
 #include <filesystem>
@@ -62,8 +63,9 @@ inline run_manifest parse_manifest(std::string_view text, const std::string& sou
 /// Reads RUN_DIR/manifest.json-style files.
 inline run_manifest read_manifest(const std::filesystem::path& file) {
   std::string text;
-  if (!detail::read_whole_file(file.string(), text))
-    throw error(error_kind::io, file.string(), 0, "cannot open the manifest");
+  if (!detail::read_whole_file(file.string(), text, max_manifest_file_bytes))
+    throw error(error_kind::io, file.string(), 0,
+                "cannot read the manifest" + detail::read_failure_reason(max_manifest_file_bytes));
   return parse_manifest(text, file.string());
 }
 

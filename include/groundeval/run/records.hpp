@@ -8,6 +8,7 @@
 #include <groundeval/detail/json_scan.hpp>
 #include <groundeval/detail/parse_number.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <compare>
 #include <cstddef>
@@ -112,6 +113,80 @@ struct run_file_contents {
   std::size_t torn_line = 0;         ///< the torn line's number, 0 when none
 };
 
+/// Where the complete lines of a run file end, from scan_run_file().
+struct run_file_scan {
+  std::uint64_t complete_bytes = 0;  ///< bytes up to the end of the last complete line
+  std::uint64_t torn_bytes = 0;      ///< bytes after it (a torn last line), 0 normally
+  std::size_t torn_line = 0;         ///< the torn line's number, 0 when none
+};
+
+/// Calls fn(line, line_number, offset) for every complete line of `file` (without its '\n'; the
+/// view is valid during the call; `offset` is the byte offset of the line), in bounded memory:
+/// a line longer than max_jsonl_line_bytes is an error naming the file and line (a run never
+/// writes one). A last line without '\n' (torn by a crash) is reported, not passed to fn.
+template <class Fn>
+run_file_scan scan_run_file(const std::filesystem::path& file, Fn&& fn) {
+  std::ifstream is(file, std::ios::binary);
+  if (!is) throw error(error_kind::io, file.string(), 0, "cannot open");
+  run_file_scan s;
+  std::string carry;  // the start of a line that continues in the next chunk
+  std::vector<char> buf(std::size_t{1} << 20);
+  std::size_t n = 0;
+  std::uint64_t offset = 0;
+  auto too_long = [&] {
+    return error(error_kind::parse, file.string(), n + 1,
+                 "a line longer than the " + std::to_string(max_jsonl_line_bytes >> 20) +
+                     " MiB limit of a JSON Lines record");
+  };
+  while (is.read(buf.data(), static_cast<std::streamsize>(buf.size())) || is.gcount() > 0) {
+    const std::string_view chunk(buf.data(), static_cast<std::size_t>(is.gcount()));
+    for (std::size_t p = 0; p < chunk.size();) {
+      const std::size_t nl = chunk.find('\n', p);
+      const std::string_view piece =
+          chunk.substr(p, nl == std::string_view::npos ? std::string_view::npos : nl - p);
+      if (carry.size() + piece.size() > max_jsonl_line_bytes) throw too_long();
+      if (nl == std::string_view::npos) {
+        carry.append(piece);
+        break;
+      }
+      std::string_view line = piece;
+      if (!carry.empty()) line = carry.append(piece);
+      ++n;
+      fn(line, n, offset);
+      offset += line.size() + 1;
+      s.complete_bytes = offset;
+      carry.clear();
+      p = nl + 1;
+    }
+  }
+  if (is.bad()) throw error(error_kind::io, file.string(), 0, "read error");
+  if (!carry.empty()) {
+    s.torn_bytes = carry.size();
+    s.torn_line = n + 1;
+  }
+  return s;
+}
+
+/// True for a line of blanks only (skipped by the readers).
+inline bool is_blank_run_line(std::string_view line) {
+  return line.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+/// The key of the record `line` (line `n` of `file`), read with `rd`, its config_hash checked
+/// against `config_hash` (when not empty); errors name FILE:LINE.
+inline run_key read_checked_run_key(std::string_view line, const run_key_reader& rd,
+                                    const std::filesystem::path& file, std::size_t n,
+                                    std::string_view config_hash) {
+  run_key k;
+  try {
+    k = rd(line);
+  } catch (const error& e) {
+    throw error(e.kind(), file.string(), n, e.what());
+  }
+  check_record_config_hash(line, config_hash, file.string(), n);
+  return k;
+}
+
 /// Reads a predictions file. Keys are read with `reader`; a line whose key cannot be read throws
 /// error_kind::parse naming FILE:LINE. A torn last line is reported, not read. `keep_lines` = false
 /// keeps only the keys (record lines left empty). A non-empty `config_hash` checks every record
@@ -120,33 +195,19 @@ inline run_file_contents read_run_file(const std::filesystem::path& file,
                                        const run_key_reader& reader = read_run_key_json,
                                        bool keep_lines = true, std::string_view config_hash = {}) {
   run_file_contents c;
-  std::ifstream is(file, std::ios::binary);
-  if (!is) throw error(error_kind::io, file.string(), 0, "cannot open");
   const run_key_reader& rd = reader ? reader : run_key_reader(read_run_key_json);
-  std::string line;
-  std::size_t n = 0;
-  std::uint64_t offset = 0;
-  while (std::getline(is, line)) {
-    ++n;
-    if (is.eof()) {  // no newline after this line: torn by a crash
-      c.torn_bytes = line.size();
-      c.torn_line = line.empty() ? 0 : n;
-      break;
-    }
-    offset += line.size() + 1;
-    c.complete_bytes = offset;
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    run_record r;
-    try {
-      r.key = rd(line);
-    } catch (const error& e) {
-      throw error(e.kind(), file.string(), n, e.what());
-    }
-    check_record_config_hash(line, config_hash, file.string(), n);
-    if (keep_lines) r.line = std::move(line);
-    c.records.push_back(std::move(r));
-    c.lines.push_back(n);
-  }
+  const run_file_scan s =
+      scan_run_file(file, [&](std::string_view line, std::size_t n, std::uint64_t) {
+        if (is_blank_run_line(line)) return;
+        run_record r;
+        r.key = read_checked_run_key(line, rd, file, n, config_hash);
+        if (keep_lines) r.line = line;
+        c.records.push_back(std::move(r));
+        c.lines.push_back(n);
+      });
+  c.complete_bytes = s.complete_bytes;
+  c.torn_bytes = s.torn_bytes;
+  c.torn_line = s.torn_line;
   return c;
 }
 

@@ -174,7 +174,13 @@ inline run_directory run_directory::open(const std::filesystem::path& dir,
     fs::remove(mpath, ec);
   } else if (have_manifest) {
     const run_manifest old = read_manifest(mpath);
-    const auto diff = manifest_differences(old, manifest, r.m_volatile);
+    auto diff = manifest_differences(old, manifest, r.m_volatile);
+    // The same data in another order (a reordered split list) resumes: records are matched by
+    // key, not by position. Both manifests must say so (dataset_set_hash, see runner.hpp).
+    if (diff == std::vector<std::string>{"dataset_content_hash"} &&
+        !manifest_value(old, "dataset_set_hash").empty() &&
+        manifest_value(old, "dataset_set_hash") == manifest_value(manifest, "dataset_set_hash"))
+      diff.clear();
     if (!diff.empty()) {
       std::string detail;
       for (const auto& k : diff) {

@@ -125,8 +125,10 @@ struct run_result {
 inline std::vector<std::string> run_volatile_keys() {
   // "latency" follows from the grounder; volatile so that runs made before the key existed
   // resume (and get it).
+  // "dataset_set_hash" is compared by run_directory::open: the same data in another order
+  // resumes (runs made before the key existed resume too).
   return {"start_time", "end_time",     "last_start_time", "hostname", "status",
-          "limit",      "server_model", "latency",         "error"};
+          "limit",      "server_model", "latency",         "error",    "dataset_set_hash"};
 }
 
 /// The full configuration of a grounder as the manifest records it: describe() when it has one
@@ -385,6 +387,7 @@ run_result run_grounder(G& grounder, const D& data, const run_options& opt) {
   run_manifest m = opt.identity;
   if constexpr (NamedDataset<D>) m["dataset_name"] = std::string(std::string_view(data.name()));
   m["dataset_content_hash"] = dataset_content_hash(data);
+  m["dataset_set_hash"] = dataset_set_hash(data);
   m["grounder"] = description;
   m["grounder_name"] = name;
   m["config_hash"] = config_hash;

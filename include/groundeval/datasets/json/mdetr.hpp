@@ -10,10 +10,12 @@
 #include <groundeval/datasets/in_memory.hpp>
 #include <groundeval/datasets/splits.hpp>
 #include <groundeval/datasets/statistics.hpp>
+#include <groundeval/detail/file.hpp>
 #include <groundeval/detail/parse_number.hpp>
 #include <groundeval/detail/text_encoding.hpp>
 #include <groundeval/detail/text_position.hpp>
 #include <groundeval/error.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
@@ -228,10 +230,15 @@ inline mdetr_load_result load_mdetr_annotations_detailed(const std::string& json
                                                          const std::string& image_dir = {}) {
   using element = simdjson::dom::element;
   using type = simdjson::dom::element_type;
-  simdjson::padded_string text;
-  if (simdjson::padded_string::load(json_path).get(text) != simdjson::SUCCESS)
-    throw error(error_kind::io, json_path, 0, "cannot read annotation file");
-  std::string_view body(text.data(), text.size());
+  std::string text;  // read with the room simdjson needs after the text, parsed in place
+  if (!detail::read_whole_file(json_path, text, max_annotation_file_bytes,
+                               simdjson::SIMDJSON_PADDING))
+    throw error(
+        error_kind::io, json_path, 0,
+        "cannot read annotation file" + detail::read_failure_reason(max_annotation_file_bytes));
+  const std::size_t size = text.size();
+  text.resize(size + simdjson::SIMDJSON_PADDING, ' ');
+  std::string_view body(text.data(), size);
   if (auto why = detail::utf16_problem(body); !why.empty())
     throw error(error_kind::parse, json_path, 1, why);
   detail::strip_utf8_bom(body);  // the padding after the text stays valid

@@ -36,8 +36,10 @@
 
 #include <groundeval/concepts/grounder.hpp>
 #include <groundeval/concepts/sample.hpp>
+#include <groundeval/detail/file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/interop/npy.hpp>
+#include <groundeval/io/limits.hpp>
 #include <groundeval/postprocess/captions.hpp>
 #include <groundeval/postprocess/pipeline.hpp>
 
@@ -48,6 +50,7 @@
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -172,8 +175,7 @@ class basic_npy_detector_grounder {
                               positive_map_options map_options = {})
       : m_manifest(manifest), m_opt(std::move(options)), m_map_opt(std::move(map_options)) {
     namespace fs = std::filesystem;
-    std::ifstream in(manifest);
-    if (!in) throw error(error_kind::io, manifest, 0, "cannot open the manifest");
+    std::istringstream in(detail::read_file_bytes(manifest, max_list_file_bytes, "the manifest"));
     const fs::path base = fs::path(manifest).parent_path();
     std::string line;
     std::set<std::pair<std::string, long long>> keys;

@@ -4,26 +4,27 @@
 // Target: groundeval::json (nlohmann/json).
 #pragma once
 
+#include <groundeval/detail/file.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/grounders/baselines.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
 #include <cstddef>
-#include <fstream>
 #include <string>
 
 namespace groundeval {
 
 /// Reads a proposals file; errors name the file and the image (and box) at fault.
 inline oracle_grounder::proposal_map read_proposals(const std::string& file) {
-  std::ifstream f(file, std::ios::binary);
-  if (!f) throw error(error_kind::io, file, 0, "cannot open the proposals file");
+  const std::string text =
+      detail::read_file_bytes(file, max_proposals_file_bytes, "the proposals file");
   nlohmann::json j;
   try {
-    j = nlohmann::json::parse(f);
-  } catch (const nlohmann::json::parse_error& e) {
+    j = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {  // parse_error, out_of_range.406 (1e999)
     throw error(error_kind::parse, file, 0, e.what());
   }
   if (!j.is_object())

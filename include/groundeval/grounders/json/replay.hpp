@@ -32,6 +32,7 @@ class replay_grounder {
  public:
   template <Dataset D>
   replay_grounder(std::string file, const D& data) : m_file(std::move(file)) {
+    (void)detail::open_input_file(m_file);  // read twice: a pipe or a directory is refused
     if (detect_predictions_format(m_file) == predictions_format::jsonl) {
       std::ifstream f(m_file, std::ios::binary);
       if (!f) throw error(error_kind::io, m_file, 0, "cannot open the file");

@@ -15,6 +15,7 @@
 // result and every error message. Both formats are read in bounded memory.
 #pragma once
 
+#include <groundeval/detail/file.hpp>
 #include <groundeval/detail/text_encoding.hpp>
 #include <groundeval/error.hpp>
 #include <groundeval/eval/evaluate.hpp>
@@ -25,7 +26,11 @@
 
 #include <nlohmann/json.hpp>
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -107,7 +112,40 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
 
 namespace detail {
 
+/// A predictions file open for reading: a regular file (seekable, can be opened again), or a
+/// pipe, FIFO or device (`<(zcat p.jsonl.gz)`, `/dev/stdin`), read once as a stream.
+struct input_file {
+  std::unique_ptr<std::istream> in;
+  bool regular = true;
+};
+
+/// Opens `path`; a directory, a missing file and a FIFO nobody writes to are errors naming it
+/// (never a hang: see open_for_reading).
+inline input_file open_input(const std::string& path) {
+  std::string prefix;
+  const int fd = open_for_reading(path, prefix);
+  if (fd < 0) {
+    if (errno == EISDIR)
+      throw error(error_kind::io, path, 0,
+                  "is a directory, not a predictions file (a run directory's predictions are "
+                  "DIR/predictions.jsonl)");
+    throw error(error_kind::io, path, 0, "cannot open the file" + read_failure_reason());
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    ::close(fd);
+    auto f = std::make_unique<std::ifstream>(path, std::ios::binary);
+    if (!*f) throw error(error_kind::io, path, 0, "cannot open the file");
+    return {std::move(f), true};
+  }
+  return {std::make_unique<fd_istream>(fd, std::move(prefix)), false};
+}
+
 inline std::ifstream open_input_file(const std::string& path) {
+  input_file in = open_input(path);
+  if (!in.regular)
+    throw error(error_kind::io, path, 0,
+                "is a pipe or a device, and this reads the file twice: write it to a file first");
   std::ifstream f(path, std::ios::binary);
   if (!f) throw error(error_kind::io, path, 0, "cannot open the file");
   return f;
@@ -132,9 +170,12 @@ inline predictions_format sniff_predictions_format(std::istream& f, const std::s
 
 /// A predictions file opened once: its format, and the stream back at the start of the file.
 struct opened_predictions {
-  std::ifstream in;
+  std::unique_ptr<std::istream> in;
   predictions_format format;
 };
+/// Opens a predictions file and reads its format. A pipe or device (`<(zcat p.jsonl.gz)`,
+/// `/dev/stdin`) is read as a stream when it holds JSON Lines; MDETR JSON must be a regular file
+/// (a malformed list is read twice: once to decode, once to locate the error).
 inline opened_predictions open_predictions(const std::string& path);
 
 inline nlohmann::json box_json(const box_xyxy<double>& b) {
@@ -164,6 +205,86 @@ void stream_mdetr_file(std::istream& in, const std::string& path,
       consume, end_batch);
 }
 
+/// Deepest nesting the reference reader of an MDETR list accepts (an entry needs 5 levels: the
+/// list, the entry, its phrase lists, a list, a box).
+inline constexpr std::size_t max_mdetr_nesting = 64;
+
+/// The reference reader over the MDETR list read from `in`, for a file that is valid JSON which
+/// the fast path does not read (integers beyond 64 bits, nesting deeper than simdjson's limit):
+/// entry by entry, so memory is a batch of entries and not the file (the whole file as one
+/// nlohmann document took ~40 times its size). Calls consume(sentence_prediction&) for each
+/// entry in file order and end_batch() after each batch. Errors: nesting deeper than
+/// max_mdetr_nesting or an entry above max_jsonl_line_bytes (FILE:LINE), and the reference's
+/// errors for malformed entries ("FILE: entry #N: ..."). False, having read nothing into
+/// consume(), when the text does not start with a list (the caller asks the reference).
+template <class Consume, class EndBatch>
+bool reference_stream_mdetr(std::istream& in, const std::string& path,
+                            const predictions_read_options& opt, Consume consume,
+                            EndBatch end_batch) {
+  constexpr std::size_t batch_bytes = std::size_t{4} << 20;
+  std::string entries = "[";  // the entries of a batch, as a JSON list
+  std::size_t depth = 0, line = 1, item = 0, at = 0;
+  bool started = false, ended = false, in_string = false, escape = false;
+  std::vector<sentence_prediction> out;
+  auto decode = [&] {
+    entries += ']';
+    const nlohmann::json doc = reference_predictions::parse_json_document(entries, path);
+    out.clear();
+    reference_predictions::parse_mdetr_entries(doc, path, item, opt, out);
+    for (auto& sp : out) consume(sp);
+    end_batch();
+    item += out.size();
+    entries = "[";
+  };
+  std::vector<char> buf(std::size_t{1} << 20);
+  while (!ended &&
+         (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)) {
+    const auto got = static_cast<std::size_t>(in.gcount());
+    for (std::size_t i = 0; i < got && !ended; ++i, ++at) {
+      const char c = buf[i];
+      if (c == '\n') ++line;
+      if (!started) {  // a UTF-8 byte-order mark and spaces before the list
+        const bool bom = at < 3 && c == "\xEF\xBB\xBF"[at];
+        if (c == '[')
+          started = true, depth = 1;
+        else if (!bom && c != ' ' && c != '\t' && c != '\r' && c != '\n')
+          return false;
+        continue;
+      }
+      if (in_string) {
+        if (escape)
+          escape = false;
+        else if (c == '\\')
+          escape = true;
+        else if (c == '"')
+          in_string = false;
+      } else if (c == '"') {
+        in_string = true;
+      } else if (c == '[' || c == '{') {
+        if (++depth > max_mdetr_nesting)
+          throw error(error_kind::parse, path, line,
+                      "JSON nested deeper than " + std::to_string(max_mdetr_nesting) +
+                          " levels (an MDETR predictions entry needs 5)");
+      } else if ((c == ']' || c == '}') && --depth == 0) {
+        ended = true;  // the list's end: valid JSON (checked), only spaces follow
+        continue;
+      } else if (c == ',' && depth == 1 && entries.size() >= batch_bytes) {
+        decode();
+        continue;
+      }
+      entries += c;
+      if (entries.size() > batch_bytes + max_jsonl_line_bytes)
+        throw error(error_kind::parse, path, line,
+                    "an MDETR predictions entry longer than the " +
+                        std::to_string(max_jsonl_line_bytes >> 20) + " MiB limit");
+    }
+  }
+  if (in.bad()) throw error(error_kind::io, path, 0, "read error");
+  if (!started) return false;
+  decode();
+  return true;
+}
+
 /// All JSON Lines records of `f` for which keep(record) is true.
 template <class Keep>
 prediction_set read_jsonl_stream_if(std::istream& f, const std::string& path, Keep keep,
@@ -188,7 +309,12 @@ inline prediction_set read_mdetr_stream(std::istream& f, const std::string& path
         f, path, opt, [&](sentence_prediction& sp) { out.sentences.push_back(std::move(sp)); },
         [] {});
   } catch (const use_reference_parser&) {
-    return reference_predictions::parse_mdetr_predictions(read_text_file(path), path, opt);
+    out.sentences.clear();
+    std::ifstream again = open_input_file(path);
+    if (!reference_stream_mdetr(
+            again, path, opt,
+            [&](sentence_prediction& sp) { out.sentences.push_back(std::move(sp)); }, [] {}))
+      return reference_predictions::parse_mdetr_predictions(read_text_file(path), path, opt);
   }
   return out;
 }
@@ -276,8 +402,8 @@ inline bool jsonl_prediction_reader::next(phrase_prediction_record& out) {
 template <class Keep>
 prediction_set read_jsonl_predictions_if(const std::string& path, Keep keep,
                                          const predictions_read_options& opt) {
-  std::ifstream f = detail::open_input_file(path);
-  return detail::read_jsonl_stream_if(f, path, keep, opt);
+  auto f = detail::open_input(path);  // JSON Lines are read once: a pipe is fine
+  return detail::read_jsonl_stream_if(*f.in, path, keep, opt);
 }
 
 inline prediction_set read_jsonl_predictions(const std::string& path,
@@ -340,12 +466,21 @@ inline void write_jsonl_predictions(std::ostream& os, const prediction_set& p) {
 }
 
 inline detail::opened_predictions detail::open_predictions(const std::string& path) {
-  std::ifstream f = open_input_file(path);
+  input_file file = open_input(path);
+  std::istream& f = *file.in;
   const predictions_format format = sniff_predictions_format(f, path);
   f.clear();
   f.seekg(0);
   if (!f) throw error(error_kind::io, path, 0, "cannot read the file again from its start");
-  return {std::move(f), format};
+  if (!file.regular) {
+    if (format == predictions_format::mdetr_json)
+      throw error(error_kind::io, path, 0,
+                  "MDETR JSON predictions cannot be read from a pipe or a device (a malformed "
+                  "list is read a second time to find the error): write them to a file first, "
+                  "or give JSON Lines, which are read as a stream");
+    static_cast<fd_istream&>(f).forget_start();
+  }
+  return {std::move(file.in), format};
 }
 
 inline predictions_format detect_predictions_format(const std::string& path) {
@@ -376,8 +511,10 @@ inline predictions_format detail::sniff_predictions_format(std::istream& f,
 
 inline prediction_set read_predictions(const std::string& path,
                                        const predictions_read_options& opt) {
-  auto [f, format] = detail::open_predictions(path);
-  if (format == predictions_format::mdetr_json) return detail::read_mdetr_stream(f, path, opt);
+  auto opened = detail::open_predictions(path);
+  std::istream& f = *opened.in;
+  if (opened.format == predictions_format::mdetr_json)
+    return detail::read_mdetr_stream(f, path, opt);
   return detail::read_jsonl_stream_if(
       f, path, [](const phrase_prediction_record&) { return true; }, opt);
 }
@@ -387,7 +524,9 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const evaluation_options& eopt,
                                             const predictions_read_options& ropt,
                                             std::size_t batch) {
-  auto [f, format] = detail::open_predictions(path);  // opened once
+  auto opened = detail::open_predictions(path);  // opened once
+  std::istream& f = *opened.in;
+  const predictions_format format = opened.format;
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
   evaluator<D> ev(data, eopt, path);
@@ -395,23 +534,30 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
     // An entry the evaluator rejects is reported once the whole list is known to be readable:
     // reading it first (a syntax error anywhere, a malformed entry) takes precedence.
     std::exception_ptr rejected;
+    evaluator<D>* to = &ev;
+    auto add = [&](const sentence_prediction& sp) {
+      if (rejected) return;
+      try {
+        to->add(sp);
+      } catch (const error&) {
+        rejected = std::current_exception();
+      }
+    };
     try {
-      detail::stream_mdetr_file(
-          f, path, opt,
-          [&](const sentence_prediction& sp) {
-            if (rejected) return;
-            try {
-              ev.add(sp);
-            } catch (const error&) {
-              rejected = std::current_exception();
-            }
-          },
-          [&] { ev.measure_pending(); });
+      detail::stream_mdetr_file(f, path, opt, add, [&] { ev.measure_pending(); });
     } catch (const detail::use_reference_parser&) {
-      return evaluate(data,
-                      detail::reference_predictions::parse_mdetr_predictions(
-                          detail::read_text_file(path), path, opt),
-                      eopt);
+      // valid JSON the fast path does not read: the reference, an entry at a time
+      evaluator<D> again(data, eopt, path);
+      to = &again;
+      rejected = nullptr;
+      std::ifstream f2 = detail::open_input_file(path);
+      if (!detail::reference_stream_mdetr(f2, path, opt, add, [&] { again.measure_pending(); }))
+        return evaluate(data,
+                        detail::reference_predictions::parse_mdetr_predictions(
+                            detail::read_text_file(path), path, opt),
+                        eopt);
+      if (rejected) std::rethrow_exception(rejected);
+      return again.finish();
     }
     if (rejected) std::rethrow_exception(rejected);
     return ev.finish();

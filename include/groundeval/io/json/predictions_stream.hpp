@@ -19,6 +19,7 @@
 #include <groundeval/io/json/predictions_format.hpp>
 #include <groundeval/io/json/predictions_reference.hpp>
 #include <groundeval/io/json/predictions_simdjson.hpp>
+#include <groundeval/io/limits.hpp>
 
 #include <simdjson.h>
 
@@ -479,6 +480,10 @@ void stream_mdetr_predictions(std::istream& is, const std::string& source,
     }
     if (stop == std::string_view::npos) {
       if (buf.eof()) syntax_error();
+      if (end - pos > max_jsonl_line_bytes)  // memory: no entry is held beyond the limit
+        throw error(error_kind::parse, source + ": entry #" + std::to_string(item), 0,
+                    "longer than the " + std::to_string(max_jsonl_line_bytes >> 20) +
+                        " MiB limit of an MDETR predictions entry (a list never closed?)");
       want = end - pos + batch_bytes;  // one entry longer than a batch: read more
       continue;
     }
