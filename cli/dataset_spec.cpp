@@ -177,7 +177,11 @@ loaded_dataset load_run_dataset(const run_manifest& manifest, const std::string&
   const std::string want = manifest_value(manifest, "dataset_content_hash");
   if (warning && !want.empty()) {
     const std::string have = dataset_content_hash(d.dataset);
-    if (have != want)
+    // A run resumed on a reordered split list keeps the first order's content hash; the same
+    // samples in another order (dataset_set_hash) are the same data.
+    const std::string want_set = manifest_value(manifest, "dataset_set_hash");
+    const bool same_set = !want_set.empty() && want_set == dataset_set_hash(d.dataset);
+    if (have != want && !same_set)
       *warning = source + ": the run was made on data with content hash " + want +
                  ", the data loaded now (" + spec + ", " + sp + ") has " + have;
   }

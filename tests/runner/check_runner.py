@@ -950,6 +950,13 @@ def case_reorder(b, w):
     same_records(os.path.join(single, "predictions.jsonl"), os.path.join(out, "predictions.jsonl"))
     if json.load(open(os.path.join(out, "manifest.json")))["status"] != "complete":
         fail("the resumed run on the reordered list is not complete")
+    # The same samples in another order are the same data: report and merge do not warn.
+    rep = os.path.join(w, "report")
+    p = ge(b, "report", out, "--out", rep)
+    texts = [p.stdout, p.stderr] + [open(os.path.join(rep, n), errors="replace").read()
+                                    for n in os.listdir(rep) if n.endswith((".md", ".json"))]
+    if any("content hash" in t for t in texts):
+        fail("report warns about the reordered (same) data")
     split(ids[1:])  # other data (an image left out) is still refused
     p = run(out, expect=1)
     if "differs from the stored one in dataset_content_hash" not in p.stderr:
