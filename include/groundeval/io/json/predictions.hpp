@@ -387,7 +387,9 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const evaluation_options& eopt,
                                             const predictions_read_options& ropt,
                                             std::size_t batch) {
-  auto [f, format] = detail::open_predictions(path);  // opened once
+  auto [file, format] = detail::open_predictions(path);
+  detail::mapped_istream mapped(path);  // a regular file is read in place, without a copy
+  std::istream& f = mapped.is_open() ? static_cast<std::istream&>(mapped) : file;
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
   evaluator<D> ev(data, eopt, path);
