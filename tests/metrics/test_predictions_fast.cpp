@@ -426,6 +426,29 @@ TEST_CASE("MDETR list in batches: same entries or same error as the reference", 
   check_mdetr("[] []", {}, tiny);
   check_mdetr(R"([{"image_id": 1, "sentence_id": 0, "boxes": []}]])", {}, tiny);
   check_mdetr(R"([{"image_id": 1, "sentence_id": 0, "boxes": [[[1e999, 2, 3, 4]]]}])", {}, tiny);
+  // Numbers and ids at the borders of the plain reader (plain_mdetr_reader) and past them: the
+  // same doubles, bit for bit, as the reference, whichever reader decides.
+  for (const char* numbers :
+       {"-0, -0.0, 0e5, 1E2", "0.1, 0.2, 0.30000000000000004, 1.7976931348623157e308",
+        "123456789012345678, -123456789012345678, 1234567890123456789, 12345678901234567890",
+        "9007199254740993, 9007199254740993.0, 9007199254740992.5, 0.1000000000000000055511151231",
+        "2.2250738585072011e-308, 4.9e-324, 1e-400, -1.5e-3",
+        "1e22, 1e23, 0.0000000000000000000001, 3.", "01, 2, 3, 4", "1, 2, 3, 4, 5", "1, 2, 3",
+        "-, 1, 2, 3", "1.5e, 1, 2, 3", "1, 2, 3, Infinity",
+        "245.66413220224243, 173.1686157948807, 292.5517972023455, 248.69587127806432"}) {
+    for (const char* ids :
+         {R"("image_id": 7, "sentence_id": -0)", R"("image_id": "7", "sentence_id": "a b")",
+          R"("image_id": "\u0037", "sentence_id": 1)", R"("image_id": "\u00e9", "sentence_id": 1)",
+          R"("image_id": 7.0, "sentence_id": 1)",
+          R"("image_id": 7, "sentence_id": 1, "image_id": 8)",
+          R"("sentence_id": 2, "extra": null, "image_id": 7)", R"("image_id": 7)"}) {
+      const std::string list = std::string("[{") + ids + R"(, "boxes": [[[)" + numbers +
+                               R"(]], [], [[1, 2, 3, 4], [5, 6, 7, 8]]]}, {"boxes": [], )" + ids +
+                               "}]";
+      check_mdetr(list, {}, {});
+      check_mdetr(list, {}, tiny);
+    }
+  }
 }
 
 TEST_CASE("evaluate_predictions_file keeps the reference's error precedence", "[io]") {

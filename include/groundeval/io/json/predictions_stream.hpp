@@ -462,6 +462,7 @@ struct piece {
     text[0] = '[';
     std::memcpy(text.get() + 1, d + begin + 1, body);
     if (!last) text[size - 1] = ']';
+    std::memset(text.get() + size, 0, simdjson::SIMDJSON_PADDING);  // read, never used
     return {text.get(), size};
   }
 };
@@ -475,6 +476,11 @@ struct piece_decoder {
   /// Parses `p`; with `decode`, its entries into p.entries[0, p.used).
   void parse(const char* d, piece& p, bool decode, const predictions_read_options& opt) {
     const std::string_view t = p.bracketed(d, text, cap);
+    p.used = 0;
+    if (decode && simdjson_predictions::plain_mdetr_reader::read(t, p.entries, p.used)) {
+      p.state = piece::ok;
+      return;
+    }
     p.used = 0;
     simdjson::dom::element doc;
     simdjson::dom::array list;
