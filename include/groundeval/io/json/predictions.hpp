@@ -9,8 +9,9 @@
 // coordinate (JSON null, which is how NaN and infinities are written) is an error unless
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 //
-// How: files are read a batch at a time and decoded with simdjson on several threads
-// (predictions_stream.hpp); whatever that fast path does not decide itself goes to the
+// How: files are read a batch at a time (a regular file mapped and read in place) and decoded
+// on several threads (predictions_stream.hpp: simdjson, and a one-pass reader for MDETR lists in
+// their plain form); whatever that fast path does not decide itself goes to the
 // reference parser on nlohmann/json (predictions_reference.hpp), which therefore defines every
 // result and every error message. Both formats are read in bounded memory.
 #pragma once

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // groundeval/io/json/predictions_stream.hpp — reading predictions files in bounded memory and
 // in parallel: JSON Lines a batch of lines at a time, an MDETR JSON list a run of entries at a
-// time, each batch split over threads and decoded with simdjson (predictions_simdjson.hpp).
-// Target: groundeval::json.
+// time, each batch split over threads and decoded with simdjson, or for an MDETR list in its
+// plain form with a one-pass reader (predictions_simdjson.hpp). A regular file is mapped and read
+// in place (mapped_istream). Target: groundeval::json.
 //
 // Results and errors are those of the reference parser (predictions_reference.hpp): a record or
 // entry the fast decoder does not decide goes to the reference, and errors keep the reference's
