@@ -13,10 +13,13 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <fstream>
 #include <limits>
+#include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using namespace groundeval;
@@ -423,6 +426,29 @@ TEST_CASE("MDETR list in batches: same entries or same error as the reference", 
   check_mdetr("[] []", {}, tiny);
   check_mdetr(R"([{"image_id": 1, "sentence_id": 0, "boxes": []}]])", {}, tiny);
   check_mdetr(R"([{"image_id": 1, "sentence_id": 0, "boxes": [[[1e999, 2, 3, 4]]]}])", {}, tiny);
+  // Numbers and ids at the borders of the plain reader (plain_mdetr_reader) and past them: the
+  // same doubles, bit for bit, as the reference, whichever reader decides.
+  for (const char* numbers :
+       {"-0, -0.0, 0e5, 1E2", "0.1, 0.2, 0.30000000000000004, 1.7976931348623157e308",
+        "123456789012345678, -123456789012345678, 1234567890123456789, 12345678901234567890",
+        "9007199254740993, 9007199254740993.0, 9007199254740992.5, 0.1000000000000000055511151231",
+        "2.2250738585072011e-308, 4.9e-324, 1e-400, -1.5e-3",
+        "1e22, 1e23, 0.0000000000000000000001, 3.", "01, 2, 3, 4", "1, 2, 3, 4, 5", "1, 2, 3",
+        "-, 1, 2, 3", "1.5e, 1, 2, 3", "1, 2, 3, Infinity",
+        "245.66413220224243, 173.1686157948807, 292.5517972023455, 248.69587127806432"}) {
+    for (const char* ids :
+         {R"("image_id": 7, "sentence_id": -0)", R"("image_id": "7", "sentence_id": "a b")",
+          R"("image_id": "\u0037", "sentence_id": 1)", R"("image_id": "\u00e9", "sentence_id": 1)",
+          R"("image_id": 7.0, "sentence_id": 1)",
+          R"("image_id": 7, "sentence_id": 1, "image_id": 8)",
+          R"("sentence_id": 2, "extra": null, "image_id": 7)", R"("image_id": 7)"}) {
+      const std::string list = std::string("[{") + ids + R"(, "boxes": [[[)" + numbers +
+                               R"(]], [], [[1, 2, 3, 4], [5, 6, 7, 8]]]}, {"boxes": [], )" + ids +
+                               "}]";
+      check_mdetr(list, {}, {});
+      check_mdetr(list, {}, tiny);
+    }
+  }
 }
 
 TEST_CASE("evaluate_predictions_file keeps the reference's error precedence", "[io]") {
@@ -456,4 +482,97 @@ TEST_CASE("evaluate_predictions_file keeps the reference's error precedence", "[
     CHECK_FALSE(want.empty());
     CHECK(error_of(text, false) == want);
   }
+}
+
+TEST_CASE("mapped files: read in place like a stream, up to the last byte of a page", "[io]") {
+  pcg32 rng(23);
+  predictions_read_options o;
+  o.allow_non_finite = true;
+  o.threads = 2;
+  detail::predictions_stream_sizes sizes;
+  sizes.bytes_per_thread = 500;
+  sizes.first_read = 37;
+  sizes.max_read = 900;
+  sizes.jsonl_batch_bytes = 3000;
+  sizes.piece_bytes = 200;
+  sizes.mdetr_batch_bytes = 1200;
+  // JSON Lines whose last record ends on the last byte of a page (no final newline): simdjson
+  // reads past it, into the page mapped after the file.
+  std::string text;
+  while (text.size() < 3 * 4096 - 1500) text += record_line(random_record(rng)) + "\n";
+  phrase_prediction_record last = random_record(rng);
+  last.phrase.clear();
+  last.result.geometry.clear();
+  const std::size_t bare = record_line(last).size();
+  REQUIRE(text.size() + bare < 3 * 4096);
+  last.phrase.assign(3 * 4096 - text.size() - bare, 'p');
+  text += record_line(last);
+  REQUIRE(text.size() == 3 * 4096);
+  const std::string path = write_tmp("mapped.jsonl", text);
+  const auto [want, want_error] = reference_jsonl(text, o);
+  REQUIRE(want_error.empty());
+  for (const std::size_t batch : {std::size_t{1}, std::size_t{5}, std::size_t{1000}}) {
+    detail::mapped_istream in(path);
+    REQUIRE(in.is_open());
+    CHECK(in.size() == text.size());
+    detail::jsonl_batch_reader rd(in, path, o, sizes);
+    std::vector<phrase_prediction_record> got;
+    std::vector<std::uint64_t> offsets;
+    while (const std::size_t n = rd.next(batch))
+      for (std::size_t i = 0; i < n; ++i) {
+        got.push_back(rd.records()[i]);
+        offsets.push_back(rd.offset(i));
+      }
+    REQUIRE(got.size() == want.size());
+    for (std::size_t i = 0; i < got.size(); ++i) REQUIRE(identical(got[i], want[i]));
+    CHECK(offsets.front() == 0);
+    CHECK(text[offsets.back() - 1] == '\n');
+  }
+  // The pages already read can be given back; reading them again gives the same bytes.
+  {
+    detail::mapped_istream in(path);
+    in.release_before(2 * 4096 + 5, 0);
+    CHECK(std::string_view(in.data(), in.size()) == text);
+    bool zeros = true;  // the padding after the file reads as zeros
+    for (std::size_t i = 0; i < simdjson::SIMDJSON_PADDING; ++i)
+      zeros = zeros && !in.data()[text.size() + i];
+    CHECK(zeros);
+  }
+  std::remove(path.c_str());
+  // MDETR lists, with and without errors: the same entries or error as from memory.
+  for (int f = 0; f < 40; ++f) {
+    std::string list = random_mdetr(rng, static_cast<int>(rng.below(60)));
+    if (f % 4 == 3) list = mutate(list, rng);
+    const std::string p = write_tmp("mapped.json", list);
+    const mdetr_outcome want_m = fast_mdetr(list, o, sizes);
+    mdetr_outcome got_m;
+    {
+      detail::mapped_istream in(p);
+      REQUIRE(in.is_open() == !list.empty());
+      std::ifstream plain(p, std::ios::binary);
+      std::istream& is = in.is_open() ? static_cast<std::istream&>(in) : plain;
+      try {
+        detail::stream_mdetr_predictions(
+            is, "p.json", o,
+            [&list]() -> std::unique_ptr<std::istream> {
+              return std::make_unique<detail::memory_istream>(list);
+            },
+            [&](sentence_prediction& sp) { got_m.entries.push_back(sp); }, [] {}, sizes);
+      } catch (const groundeval::error& e) {
+        got_m.error = e.what();
+      } catch (const detail::use_reference_parser&) {
+        got_m.used_reference = true;
+      }
+    }
+    std::remove(p.c_str());
+    INFO(list.substr(0, 300));
+    REQUIRE(got_m.error == want_m.error);
+    REQUIRE(got_m.used_reference == want_m.used_reference);
+    REQUIRE(got_m.entries.size() == want_m.entries.size());
+    for (std::size_t i = 0; i < got_m.entries.size(); ++i)
+      REQUIRE(identical(got_m.entries[i], want_m.entries[i]));
+  }
+  // Not a regular file: not mapped (the caller reads it as a stream).
+  CHECK_FALSE(detail::mapped_istream(P_tmpdir).is_open());
+  CHECK_FALSE(detail::mapped_istream(std::string(P_tmpdir) + "/groundeval-no-such-file").is_open());
 }

@@ -11,8 +11,10 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <string>
 
 using namespace groundeval;
@@ -262,6 +264,23 @@ TEST_CASE("R24 image listed in the split without an Annotations file", "[robustn
   const auto d = flickr_dir("R24", good_xml, good_txt, "7\n8\n");
   CHECK(load_error(d) ==
         "<dir>/Annotations/8.xml: cannot read annotation file (No such file or directory)");
+}
+
+TEST_CASE("R81 Annotations or Sentences file that is a FIFO no program writes to, or a directory",
+          "[robustness][flickr30k]") {
+  const auto d = flickr_dir("R81");
+  fs::remove(d / "Annotations" / "7.xml");
+  REQUIRE(::mkfifo((d / "Annotations" / "7.xml").c_str(), 0600) == 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(load_error(d) ==
+        "<dir>/Annotations/7.xml: cannot read annotation file (a pipe or FIFO with nothing "
+        "written to it: no program wrote to it within 2 s; start the program that writes it "
+        "first, or give a regular file)");
+  CHECK(std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10));  // no hang
+  const auto e = flickr_dir("R81b");
+  fs::remove(e / "Sentences" / "7.txt");
+  fs::create_directory(e / "Sentences" / "7.txt");
+  CHECK(load_error(e) == "<dir>/Sentences/7.txt: cannot read sentence file (Is a directory)");
 }
 
 // ---- MDETR-format annotation JSON -------------------------------------------------------------

@@ -68,8 +68,10 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
   };
   thread_local buffer bufs[2];
   buffer& buf = bufs[slot & 1];
-  const int fd = dir.fd >= 0 ? ::openat(dir.fd, name.c_str(), O_RDONLY | O_CLOEXEC)
-                             : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  // O_NONBLOCK: opening a FIFO nobody writes to must not block; anything but a regular file is
+  // read by read_whole_file, which waits for a FIFO's writer a bounded time.
+  const int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  const int fd = dir.fd >= 0 ? ::openat(dir.fd, name.c_str(), flags) : ::open(path.c_str(), flags);
   if (fd < 0) return false;
   auto fail = [fd](int e) {
     ::close(fd);
@@ -78,6 +80,14 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
   };
   struct stat st {};
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (!regular && !S_ISDIR(st.st_mode)) {
+    ::close(fd);
+    thread_local std::string other[2];
+    std::string& o = other[slot & 1];
+    if (!read_whole_file(path, o, max_bytes)) return false;
+    out = o;
+    return true;
+  }
   const std::size_t expected = regular ? static_cast<std::size_t>(st.st_size) : 0;
   if (expected > max_bytes) return fail(EFBIG);
   std::size_t size = 0;

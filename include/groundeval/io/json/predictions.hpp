@@ -9,8 +9,9 @@
 // coordinate (JSON null, which is how NaN and infinities are written) is an error unless
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 //
-// How: files are read a batch at a time and decoded with simdjson on several threads
-// (predictions_stream.hpp); whatever that fast path does not decide itself goes to the
+// How: files are read a batch at a time (a regular file mapped and read in place) and decoded
+// on several threads (predictions_stream.hpp: simdjson, and a one-pass reader for MDETR lists in
+// their plain form); whatever that fast path does not decide itself goes to the
 // reference parser on nlohmann/json (predictions_reference.hpp), which therefore defines every
 // result and every error message. Both formats are read in bounded memory.
 #pragma once
@@ -172,6 +173,7 @@ inline predictions_format sniff_predictions_format(std::istream& f, const std::s
 struct opened_predictions {
   std::unique_ptr<std::istream> in;
   predictions_format format;
+  bool regular = false;  ///< a regular file (not a pipe or a device)
 };
 /// Opens a predictions file and reads its format. A pipe or device (`<(zcat p.jsonl.gz)`,
 /// `/dev/stdin`) is read as a stream when it holds JSON Lines; MDETR JSON must be a regular file
@@ -480,7 +482,7 @@ inline detail::opened_predictions detail::open_predictions(const std::string& pa
                   "or give JSON Lines, which are read as a stream");
     static_cast<fd_istream&>(f).forget_start();
   }
-  return {std::move(file.in), format};
+  return {std::move(file.in), format, file.regular};
 }
 
 inline predictions_format detect_predictions_format(const std::string& path) {
@@ -525,8 +527,10 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const predictions_read_options& ropt,
                                             std::size_t batch) {
   auto opened = detail::open_predictions(path);  // opened once
-  std::istream& f = *opened.in;
   const predictions_format format = opened.format;
+  // A regular file is read in place, without a copy; a pipe or device as the stream it is.
+  detail::mapped_istream mapped(opened.regular ? path : std::string{});
+  std::istream& f = mapped.is_open() ? static_cast<std::istream&>(mapped) : *opened.in;
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
   evaluator<D> ev(data, eopt, path);

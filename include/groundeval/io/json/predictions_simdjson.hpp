@@ -26,13 +26,16 @@
 #include <simdjson.h>
 #include <nlohmann/json.hpp>
 
+#include <bit>
 #include <charconv>
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 #include <iterator>
 #include <limits>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <vector>
 
 namespace groundeval::detail::simdjson_predictions {
@@ -324,5 +327,240 @@ inline bool mdetr_entry(element e, const predictions_read_options& opt, sentence
   sp.boxes.resize(j);
   return true;
 }
+
+/// A strict one-pass reader of the plain form every MDETR predictions file seen is written in,
+/// which skips simdjson's tape (on 2 cores the tape and get_double were most of the reading
+/// time): a list of objects with exactly the members image_id (an integer or a plain string),
+/// sentence_id (likewise) and boxes (lists of [x1, y1, x2, y2] number lists), in any order.
+/// Anything else — an escape or a non-ASCII byte in a string, null, another or a repeated
+/// member, an integer of more than 18 digits, a number from_chars does not read exactly — makes
+/// it return false before any result is used, and the caller decodes the text with simdjson.
+/// When it returns true the entries are exactly what simdjson + mdetr_entry give: an integer
+/// token is the int64 converted to double (so "-0" is +0.0), any other number the correctly
+/// rounded double of its text (Clinger's exact fast path, else std::from_chars).
+class plain_mdetr_reader {
+ public:
+  /// Reads the whole list `text` (followed by SIMDJSON_PADDING readable bytes) into
+  /// entries[0, used), reusing their memory; false (and `used` unspecified) when the text is not
+  /// in the plain form.
+  static bool read(std::string_view text, std::vector<sentence_prediction>& entries,
+                   std::size_t& used) {
+    used = 0;
+    if (text.empty() || text.back() != ']') return false;
+    plain_mdetr_reader r(text);
+    r.ws();
+    if (!r.eat('[')) return false;
+    r.ws();
+    if (!r.eat(']')) {
+      for (;;) {
+        if (used == entries.size()) entries.emplace_back();
+        if (!r.entry(entries[used])) return false;
+        ++used;
+        r.ws();
+        if (r.eat(']')) break;
+        if (!r.eat(',')) return false;
+        r.ws();
+      }
+    }
+    r.ws();
+    return r.m_p == r.m_end;
+  }
+
+ private:
+  explicit plain_mdetr_reader(std::string_view t) : m_p(t.data()), m_end(t.data() + t.size()) {}
+
+  void ws() noexcept {
+    while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t')) ++m_p;
+  }
+  bool eat(char c) noexcept {
+    if (m_p < m_end && *m_p == c) {
+      ++m_p;
+      return true;
+    }
+    return false;
+  }
+  /// A string of printable ASCII without escapes (the opening quote already eaten).
+  bool plain_string(std::string_view& out) noexcept {
+    const char* b = m_p;
+    while (m_p < m_end && *m_p != '"') {
+      const auto c = static_cast<unsigned char>(*m_p);
+      if (c < 0x20 || c > 0x7E || c == '\\') return false;
+      ++m_p;
+    }
+    if (m_p == m_end) return false;
+    out = std::string_view(b, static_cast<std::size_t>(m_p - b));
+    ++m_p;
+    return true;
+  }
+  /// A JSON number token: `integer` when it has neither fraction nor exponent, then `ival` holds
+  /// its value (at most 18 digits); else `dval`. False: not read here. The digit loops need no
+  /// bound: the text ends with ']' (read() checks) and is followed by SIMDJSON_PADDING readable
+  /// bytes (eight are read at a time).
+  bool number(bool& integer, std::int64_t& ival, double& dval) noexcept {
+    static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                       1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                       1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+    const char* const start = m_p;
+    const char* p = m_p;
+    const bool negative = *p == '-';
+    p += negative;
+    auto is_digit = [](char c) { return static_cast<unsigned char>(c - '0') < 10; };
+    // Eight digits at a time where the bytes are little-endian (fast_float's SWAR conversion):
+    // the digit loop's multiply-add chain was most of the reading time.
+    auto eight_digits = [](const char* q, std::uint64_t& w) {
+      if constexpr (std::endian::native != std::endian::little) {
+        return false;
+      } else {
+        std::uint64_t v;
+        std::memcpy(&v, q, 8);
+        if ((((v & 0xF0F0F0F0F0F0F0F0) | (((v + 0x0606060606060606) & 0xF0F0F0F0F0F0F0F0) >> 4)) !=
+             0x3333333333333333))
+          return false;
+        v -= 0x3030303030303030;
+        v = (v * 10) + (v >> 8);
+        v = (((v & 0x000000FF000000FF) * 0x000F424000000064) +
+             (((v >> 16) & 0x000000FF000000FF) * 0x0000271000000001)) >>
+            32;
+        w = w * 100000000 + static_cast<std::uint32_t>(v);
+        return true;
+      }
+    };
+    const char* const int_begin = p;
+    std::uint64_t w = 0;
+    if (*p == '0') {
+      ++p;
+    } else {
+      while (eight_digits(p, w)) p += 8;
+      while (is_digit(*p)) w = w * 10 + static_cast<std::uint64_t>(*p++ - '0');
+    }
+    const std::ptrdiff_t int_digits = p - int_begin;
+    if (int_digits == 0 || int_digits > 18) return false;
+    if (*p != '.' && *p != 'e' && *p != 'E') {
+      integer = true;
+      ival = negative ? -static_cast<std::int64_t>(w) : static_cast<std::int64_t>(w);
+      m_p = p;
+      return true;
+    }
+    integer = false;
+    std::ptrdiff_t fraction = 0;
+    if (*p == '.') {
+      const char* const frac_begin = p + 1;
+      p = frac_begin;
+      while (eight_digits(p, w)) p += 8;
+      while (is_digit(*p)) w = w * 10 + static_cast<std::uint64_t>(*p++ - '0');
+      fraction = p - frac_begin;
+      if (fraction == 0) return false;
+    }
+    bool exact = int_digits + fraction <= 19;  // else w overflowed: from_chars reads the text
+    if (*p == 'e' || *p == 'E') {
+      ++p;
+      if (*p == '+' || *p == '-') ++p;
+      if (!is_digit(*p)) return false;
+      while (is_digit(*p)) ++p;
+      exact = false;
+    }
+    m_p = p;
+    if (exact && w <= (std::uint64_t{1} << 53) && fraction <= 22) {
+      dval = static_cast<double>(w) / pow10[fraction];  // both exact: one correct rounding
+      if (negative) dval = -dval;
+      return true;
+    }
+    const auto r = std::from_chars(start, p, dval);
+    return r.ec == std::errc() && r.ptr == p;
+  }
+  /// image_id or sentence_id as Python's str() renders it.
+  bool id(std::string& out) {
+    if (eat('"')) {
+      std::string_view v;
+      if (!plain_string(v)) return false;
+      out.assign(v);
+      return true;
+    }
+    bool integer = false;
+    std::int64_t i = 0;
+    double d = 0;
+    if (!number(integer, i, d) || !integer) return false;
+    char buf[24];
+    const auto r = std::to_chars(buf, buf + sizeof buf, i);
+    out.assign(buf, r.ptr);
+    return true;
+  }
+  bool box_lists(std::vector<std::vector<scored_box>>& lists) {
+    if (!eat('[')) return false;
+    std::size_t j = 0;
+    ws();
+    if (!eat(']')) {
+      for (;;) {
+        if (j == lists.size()) lists.emplace_back();
+        if (!box_list(lists[j])) return false;
+        ++j;
+        ws();
+        if (eat(']')) break;
+        if (!eat(',')) return false;
+        ws();
+      }
+    }
+    lists.resize(j);
+    return true;
+  }
+  bool box_list(std::vector<scored_box>& out) {
+    out.clear();
+    if (!eat('[')) return false;
+    ws();
+    if (eat(']')) return true;
+    for (;;) {
+      if (!eat('[')) return false;
+      double c[4];
+      for (int k = 0; k < 4; ++k) {
+        ws();
+        bool integer = false;
+        std::int64_t i = 0;
+        if (!number(integer, i, c[k])) return false;
+        if (integer) c[k] = static_cast<double>(i);
+        ws();
+        if (!eat(k == 3 ? ']' : ',')) return false;
+      }
+      scored_box sb;
+      sb.box = {c[0], c[1], c[2], c[3]};
+      out.push_back(sb);
+      ws();
+      if (eat(']')) return true;
+      if (!eat(',')) return false;
+      ws();
+    }
+  }
+  bool entry(sentence_prediction& sp) {
+    if (!eat('{')) return false;
+    unsigned seen = 0;
+    for (;;) {
+      ws();
+      std::string_view key;
+      if (!eat('"') || !plain_string(key)) return false;
+      ws();
+      if (!eat(':')) return false;
+      ws();
+      unsigned bit = 0;
+      bool ok = false;
+      if (key == "image_id") {
+        bit = 1;
+        ok = id(sp.image_id);
+      } else if (key == "sentence_id") {
+        bit = 2;
+        ok = id(sp.sentence_id);
+      } else if (key == "boxes") {
+        bit = 4;
+        ok = box_lists(sp.boxes);
+      }
+      if (!ok || (seen & bit)) return false;
+      seen |= bit;
+      ws();
+      if (eat('}')) return seen == 7;
+      if (!eat(',')) return false;
+    }
+  }
+
+  const char* m_p;
+  const char* m_end;
+};
 
 }  // namespace groundeval::detail::simdjson_predictions

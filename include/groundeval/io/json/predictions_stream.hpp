@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // groundeval/io/json/predictions_stream.hpp — reading predictions files in bounded memory and
 // in parallel: JSON Lines a batch of lines at a time, an MDETR JSON list a run of entries at a
-// time, each batch split over threads and decoded with simdjson (predictions_simdjson.hpp).
-// Target: groundeval::json.
+// time, each batch split over threads and decoded with simdjson, or for an MDETR list in its
+// plain form with a one-pass reader (predictions_simdjson.hpp). A regular file is mapped and read
+// in place (mapped_istream). Target: groundeval::json.
 //
 // Results and errors are those of the reference parser (predictions_reference.hpp): a record or
 // entry the fast decoder does not decide goes to the reference, and errors keep the reference's
@@ -22,6 +23,15 @@
 #include <groundeval/io/limits.hpp>
 
 #include <simdjson.h>
+
+#if __has_include(<sys/mman.h>) && __has_include(<sys/stat.h>) && __has_include(<fcntl.h>) && \
+    __has_include(<unistd.h>)
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#define GROUNDEVAL_DETAIL_MAPPED_FILES 1
+#endif
 
 #include <algorithm>
 #include <cstddef>
@@ -86,16 +96,94 @@ class memory_istream : private std::streambuf, public std::istream {
   }
 };
 
+/// A regular file mapped into memory read-only as a std::istream, followed by at least
+/// SIMDJSON_PADDING readable bytes (zeros): stream_buffer reads it in place, without copying it
+/// into fresh memory (on a 2-core VM the page faults of a copy cost more than parsing it), and
+/// hands the pages it has passed back to the system, so memory stays bounded whatever the file
+/// size. is_open() is false (use an ordinary stream) for anything but a non-empty regular file,
+/// or where mapping is not available. The file must not shrink while it is mapped.
+class mapped_istream : private std::streambuf, public std::istream {
+ public:
+  explicit mapped_istream(const std::string& path)
+      : std::istream(static_cast<std::streambuf*>(this)) {
+#if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    struct stat st {};
+    const long page_size = ::sysconf(_SC_PAGESIZE);
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && page_size > 0) {
+      m_page = static_cast<std::size_t>(page_size);
+      const auto size = static_cast<std::size_t>(st.st_size);
+      const std::size_t file_len = (size + m_page - 1) / m_page * m_page;
+      // One more page than the file: reserved first, then the file mapped over its start.
+      const std::size_t len = file_len + m_page;
+      void* p = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p != MAP_FAILED) {
+        if (::mmap(p, file_len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == p) {
+          m_map = static_cast<char*>(p);
+          m_len = len;
+          m_size = size;
+          ::madvise(p, file_len, MADV_SEQUENTIAL);
+          setg(m_map, m_map, m_map + m_size);
+        } else {
+          ::munmap(p, len);
+        }
+      }
+    }
+    ::close(fd);
+#else
+    (void)path;
+#endif
+  }
+  mapped_istream(const mapped_istream&) = delete;
+  mapped_istream& operator=(const mapped_istream&) = delete;
+  ~mapped_istream() override {
+#if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
+    if (m_map) ::munmap(m_map, m_len);
+#endif
+  }
+  bool is_open() const noexcept { return m_map != nullptr; }
+  const char* data() const noexcept { return m_map; }
+  std::size_t size() const noexcept { return m_size; }
+  /// Offset of the stream's read position.
+  std::size_t position() const noexcept { return static_cast<std::size_t>(gptr() - eback()); }
+  /// Gives the whole pages before `offset` back to the system once `hold` bytes have been
+  /// passed (they would be read from the file again if touched).
+  void release_before(std::size_t offset, std::size_t hold = std::size_t{4} << 20) noexcept {
+#if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
+    const std::size_t to = offset / m_page * m_page;
+    if (!m_map || to < m_released + hold) return;
+    ::madvise(m_map + m_released, to - m_released, MADV_DONTNEED);
+    m_released = to;
+#else
+    (void)offset;
+    (void)hold;
+#endif
+  }
+
+ private:
+  char* m_map = nullptr;
+  std::size_t m_len = 0, m_size = 0, m_page = 4096, m_released = 0;
+};
+
 /// A read buffer over a stream: bytes [0, end()) are held, followed by SIMDJSON_PADDING
-/// readable bytes; reads grow from `first_read` bytes to `max_read` at a time.
+/// readable bytes; reads grow from `first_read` bytes to `max_read` at a time. Over a
+/// mapped_istream the bytes are the mapping's, read in place (from its read position).
 class stream_buffer {
  public:
   explicit stream_buffer(std::istream& is, std::size_t first_read = std::size_t{1} << 16,
                          std::size_t max_read = std::size_t{1} << 20)
       : m_is(is),
         m_read(std::max<std::size_t>(first_read, 1)),
-        m_max_read(std::max(max_read, m_read)) {}
-  char* data() noexcept { return m_data.get(); }
+        m_max_read(std::max(max_read, m_read)) {
+    if (auto* m = dynamic_cast<mapped_istream*>(&is); m && m->is_open()) {
+      m_mapped = m;
+      m_origin = m->position();
+    }
+  }
+  const char* data() const noexcept {
+    return m_mapped ? m_mapped->data() + m_origin + m_base : m_data.get();
+  }
   std::size_t end() const noexcept { return m_end; }
   bool eof() const noexcept { return m_eof; }
   bool bad() const noexcept { return m_bad; }
@@ -104,6 +192,17 @@ class stream_buffer {
   /// Drops the bytes before `keep_from` and reads more (nothing at the end of the stream);
   /// returns how far the kept bytes moved down.
   std::size_t refill(std::size_t keep_from) {
+    if (m_mapped) {  // the window moves on and grows; nothing is copied
+      m_base += keep_from;
+      m_end -= keep_from;
+      const std::size_t at = m_origin + static_cast<std::size_t>(m_base);
+      m_mapped->release_before(at);
+      const std::size_t left = m_mapped->size() - at - m_end;
+      m_end += std::min(m_read, left);
+      m_eof = m_read >= left;
+      m_read = std::min(m_read * 2, m_max_read);
+      return keep_from;
+    }
     const std::size_t keep = m_end - keep_from;
     const std::size_t need = keep + m_read + simdjson::SIMDJSON_PADDING;
     if (need > m_cap) {
@@ -132,6 +231,8 @@ class stream_buffer {
 
  private:
   std::istream& m_is;
+  mapped_istream* m_mapped = nullptr;
+  std::size_t m_origin = 0;  // offset in the mapping of the stream's start
   std::unique_ptr<char[]> m_data;
   std::size_t m_cap = 0, m_end = 0, m_read, m_max_read;
   std::uint64_t m_base = 0;
@@ -363,6 +464,7 @@ struct piece {
     text[0] = '[';
     std::memcpy(text.get() + 1, d + begin + 1, body);
     if (!last) text[size - 1] = ']';
+    std::memset(text.get() + size, 0, simdjson::SIMDJSON_PADDING);  // read, never used
     return {text.get(), size};
   }
 };
@@ -376,6 +478,11 @@ struct piece_decoder {
   /// Parses `p`; with `decode`, its entries into p.entries[0, p.used).
   void parse(const char* d, piece& p, bool decode, const predictions_read_options& opt) {
     const std::string_view t = p.bracketed(d, text, cap);
+    p.used = 0;
+    if (decode && simdjson_predictions::plain_mdetr_reader::read(t, p.entries, p.used)) {
+      p.state = piece::ok;
+      return;
+    }
     p.used = 0;
     simdjson::dom::element doc;
     simdjson::dom::array list;

@@ -29,8 +29,9 @@ evaluation_result evaluate_rescored_predictions_file(const D& data, const std::s
                                                      const predictions_read_options& ropt = {},
                                                      std::ostream* rescored_out = nullptr,
                                                      std::size_t batch = 8192) {
-  auto [f, format] = detail::open_predictions(path);
-  if (format == predictions_format::mdetr_json)
+  auto opened = detail::open_predictions(path);  // a pipe of JSON Lines is read as a stream
+  std::istream& f = *opened.in;
+  if (opened.format == predictions_format::mdetr_json)
     throw error(error_kind::config, path, 0,
                 "an MDETR JSON predictions file carries no raw text to decode with --family; "
                 "rescoring needs groundeval JSON Lines with raw_text");
