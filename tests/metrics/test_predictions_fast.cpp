@@ -10,6 +10,8 @@
 
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -484,7 +486,7 @@ TEST_CASE("evaluate_predictions_file keeps the reference's error precedence", "[
   }
 }
 
-TEST_CASE("mapped files: read in place like a stream, up to the last byte of a page", "[io]") {
+TEST_CASE("whole files: read in place like a stream, up to the last byte of a page", "[io]") {
   pcg32 rng(23);
   predictions_read_options o;
   o.allow_non_finite = true;
@@ -497,7 +499,7 @@ TEST_CASE("mapped files: read in place like a stream, up to the last byte of a p
   sizes.piece_bytes = 200;
   sizes.mdetr_batch_bytes = 1200;
   // JSON Lines whose last record ends on the last byte of a page (no final newline): simdjson
-  // reads past it, into the page mapped after the file.
+  // reads past it, into the padding page after the file.
   std::string text;
   while (text.size() < 3 * 4096 - 1500) text += record_line(random_record(rng)) + "\n";
   phrase_prediction_record last = random_record(rng);
@@ -512,7 +514,7 @@ TEST_CASE("mapped files: read in place like a stream, up to the last byte of a p
   const auto [want, want_error] = reference_jsonl(text, o);
   REQUIRE(want_error.empty());
   for (const std::size_t batch : {std::size_t{1}, std::size_t{5}, std::size_t{1000}}) {
-    detail::mapped_istream in(path);
+    detail::whole_file_istream in(path);
     REQUIRE(in.is_open());
     CHECK(in.size() == text.size());
     detail::jsonl_batch_reader rd(in, path, o, sizes);
@@ -528,11 +530,13 @@ TEST_CASE("mapped files: read in place like a stream, up to the last byte of a p
     CHECK(offsets.front() == 0);
     CHECK(text[offsets.back() - 1] == '\n');
   }
-  // The pages already read can be given back; reading them again gives the same bytes.
+  // The pages already read can be given back (they read as zeros); the rest is the file's.
   {
-    detail::mapped_istream in(path);
+    detail::whole_file_istream in(path);
     in.release_before(2 * 4096 + 5, 0);
-    CHECK(std::string_view(in.data(), in.size()) == text);
+    CHECK(std::string_view(in.data() + 2 * 4096, in.size() - 2 * 4096) ==
+          std::string_view(text).substr(2 * 4096));
+    CHECK(std::string_view(in.data(), 2 * 4096) == std::string(2 * 4096, '\0'));
     bool zeros = true;  // the padding after the file reads as zeros
     for (std::size_t i = 0; i < simdjson::SIMDJSON_PADDING; ++i)
       zeros = zeros && !in.data()[text.size() + i];
@@ -547,7 +551,7 @@ TEST_CASE("mapped files: read in place like a stream, up to the last byte of a p
     const mdetr_outcome want_m = fast_mdetr(list, o, sizes);
     mdetr_outcome got_m;
     {
-      detail::mapped_istream in(p);
+      detail::whole_file_istream in(p);
       REQUIRE(in.is_open() == !list.empty());
       std::ifstream plain(p, std::ios::binary);
       std::istream& is = in.is_open() ? static_cast<std::istream&>(in) : plain;
@@ -572,7 +576,26 @@ TEST_CASE("mapped files: read in place like a stream, up to the last byte of a p
     for (std::size_t i = 0; i < got_m.entries.size(); ++i)
       REQUIRE(identical(got_m.entries[i], want_m.entries[i]));
   }
-  // Not a regular file: not mapped (the caller reads it as a stream).
-  CHECK_FALSE(detail::mapped_istream(P_tmpdir).is_open());
-  CHECK_FALSE(detail::mapped_istream(std::string(P_tmpdir) + "/groundeval-no-such-file").is_open());
+  // The file is a copy: cut short after it was read, it still reads as it was (mapped, it
+  // would kill the reader with SIGBUS).
+  {
+    const std::string big = write_tmp("whole.jsonl", text + text + text);
+    detail::whole_file_istream in(big);
+    REQUIRE(in.is_open());
+    REQUIRE(::truncate(big.c_str(), 10) == 0);
+    CHECK(std::string_view(in.data(), in.size()) == text + text + text);
+    std::remove(big.c_str());
+  }
+  // Not a regular file or above the limit: not read whole (the caller reads it as a stream).
+  CHECK_FALSE(detail::whole_file_istream(P_tmpdir).is_open());
+  {
+    const std::string huge = write_tmp("huge.jsonl", "");  // sparse: takes no disk blocks
+    REQUIRE(::truncate(huge.c_str(),
+                       static_cast<off_t>(detail::whole_file_istream::max_whole_file_bytes + 1)) ==
+            0);
+    CHECK_FALSE(detail::whole_file_istream(huge).is_open());
+    std::remove(huge.c_str());
+  }
+  CHECK_FALSE(
+      detail::whole_file_istream(std::string(P_tmpdir) + "/groundeval-no-such-file").is_open());
 }

@@ -9,11 +9,11 @@
 // coordinate (JSON null, which is how NaN and infinities are written) is an error unless
 // allow_non_finite is set; then it reads as NaN and the evaluator counts the box.
 //
-// How: files are read a batch at a time (a regular file mapped and read in place) and decoded
-// on several threads (predictions_stream.hpp: simdjson, and a one-pass reader for MDETR lists in
-// their plain form); whatever that fast path does not decide itself goes to the
-// reference parser on nlohmann/json (predictions_reference.hpp), which therefore defines every
-// result and every error message. Both formats are read in bounded memory.
+// How: files are read a batch at a time (a regular file up to 64 MiB read whole, in place) and
+// decoded on several threads (predictions_stream.hpp: simdjson, and a one-pass reader for MDETR
+// lists in their plain form); whatever that fast path does not decide itself goes to the reference
+// parser on nlohmann/json (predictions_reference.hpp), which therefore defines every result and
+// every error message. Both formats are read in bounded memory.
 #pragma once
 
 #include <groundeval/detail/file.hpp>
@@ -528,9 +528,10 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             std::size_t batch) {
   auto opened = detail::open_predictions(path);  // opened once
   const predictions_format format = opened.format;
-  // A regular file is read in place, without a copy; a pipe or device as the stream it is.
-  detail::mapped_istream mapped(opened.regular ? path : std::string{});
-  std::istream& f = mapped.is_open() ? static_cast<std::istream&>(mapped) : *opened.in;
+  // A regular file up to 64 MiB is read whole and decoded in place; a larger one, a pipe or a
+  // device through the bounded buffer of the stream opened above.
+  detail::whole_file_istream whole(opened.regular ? path : std::string{});
+  std::istream& f = whole.is_open() ? static_cast<std::istream&>(whole) : *opened.in;
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
   evaluator<D> ev(data, eopt, path);

@@ -2,8 +2,9 @@
 // groundeval/io/json/predictions_stream.hpp — reading predictions files in bounded memory and
 // in parallel: JSON Lines a batch of lines at a time, an MDETR JSON list a run of entries at a
 // time, each batch split over threads and decoded with simdjson, or for an MDETR list in its
-// plain form with a one-pass reader (predictions_simdjson.hpp). A regular file is mapped and read
-// in place (mapped_istream). Target: groundeval::json.
+// plain form with a one-pass reader (predictions_simdjson.hpp). A regular file up to 64 MiB is
+// read whole into prefaulted memory and decoded in place (whole_file_istream). Target:
+// groundeval::json.
 //
 // Results and errors are those of the reference parser (predictions_reference.hpp): a record or
 // entry the fast decoder does not decide goes to the reference, and errors keep the reference's
@@ -34,6 +35,7 @@
 #endif
 
 #include <algorithm>
+#include <cerrno>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -96,37 +98,53 @@ class memory_istream : private std::streambuf, public std::istream {
   }
 };
 
-/// A regular file mapped into memory read-only as a std::istream, followed by at least
-/// SIMDJSON_PADDING readable bytes (zeros): stream_buffer reads it in place, without copying it
-/// into fresh memory (on a 2-core VM the page faults of a copy cost more than parsing it), and
-/// hands the pages it has passed back to the system, so memory stays bounded whatever the file
-/// size. is_open() is false (use an ordinary stream) for anything but a non-empty regular file,
-/// or where mapping is not available. The file must not shrink while it is mapped.
-class mapped_istream : private std::streambuf, public std::istream {
+/// A regular file of at most `max_whole_file_bytes` read whole into memory as a std::istream,
+/// followed by at least SIMDJSON_PADDING readable bytes (zeros): stream_buffer reads it in place,
+/// without copying it again, and hands the pages it has passed back to the system. The memory is
+/// prefaulted in one call (MAP_POPULATE) and filled with pread: on a 2-core VM the page faults
+/// of a buffer that grows cost more than parsing the text. The file is copied, not mapped: a
+/// mapped file that another process truncates (a program rewriting it, a resumed run dropping a
+/// torn line) kills the reader with SIGBUS; a copy sees the bytes it read (a file cut short reads
+/// as a truncated file). is_open() is false (use an ordinary stream, in bounded memory) for
+/// anything but a non-empty regular file of at most the limit, or where this is not available.
+class whole_file_istream : private std::streambuf, public std::istream {
  public:
-  explicit mapped_istream(const std::string& path)
+  /// Largest file read whole (larger ones are read through a bounded buffer).
+  static constexpr std::size_t max_whole_file_bytes = std::size_t{64} << 20;
+
+  explicit whole_file_istream(const std::string& path)
       : std::istream(static_cast<std::streambuf*>(this)) {
 #if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0) return;
     struct stat st {};
     const long page_size = ::sysconf(_SC_PAGESIZE);
-    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 && page_size > 0) {
+    if (::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > 0 &&
+        static_cast<std::size_t>(st.st_size) <= max_whole_file_bytes && page_size > 0) {
       m_page = static_cast<std::size_t>(page_size);
       const auto size = static_cast<std::size_t>(st.st_size);
-      const std::size_t file_len = (size + m_page - 1) / m_page * m_page;
-      // One more page than the file: reserved first, then the file mapped over its start.
-      const std::size_t len = file_len + m_page;
-      void* p = ::mmap(nullptr, len, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      // One more page than the file: the padding (zeros).
+      const std::size_t len = (size + m_page - 1) / m_page * m_page + m_page;
+      void* p = ::mmap(nullptr, len, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
       if (p != MAP_FAILED) {
-        if (::mmap(p, file_len, PROT_READ, MAP_PRIVATE | MAP_FIXED, fd, 0) == p) {
-          m_map = static_cast<char*>(p);
-          m_len = len;
-          m_size = size;
-          ::madvise(p, file_len, MADV_SEQUENTIAL);
-          setg(m_map, m_map, m_map + m_size);
+        char* const b = static_cast<char*>(p);
+        std::size_t got = 0;
+        bool failed = false;
+        while (got < size) {
+          const auto n = ::pread(fd, b + got, size - got, static_cast<off_t>(got));
+          if (n < 0 && errno == EINTR) continue;
+          if (n < 0) failed = true;
+          if (n <= 0) break;  // an error, or the file was cut short meanwhile
+          got += static_cast<std::size_t>(n);
+        }
+        if (failed || got == 0) {
+          ::munmap(p, len);  // the ordinary stream reads it and reports what it finds
         } else {
-          ::munmap(p, len);
+          m_map = b;
+          m_len = len;
+          m_size = got;
+          setg(m_map, m_map, m_map + m_size);
         }
       }
     }
@@ -135,9 +153,9 @@ class mapped_istream : private std::streambuf, public std::istream {
     (void)path;
 #endif
   }
-  mapped_istream(const mapped_istream&) = delete;
-  mapped_istream& operator=(const mapped_istream&) = delete;
-  ~mapped_istream() override {
+  whole_file_istream(const whole_file_istream&) = delete;
+  whole_file_istream& operator=(const whole_file_istream&) = delete;
+  ~whole_file_istream() override {
 #if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
     if (m_map) ::munmap(m_map, m_len);
 #endif
@@ -148,7 +166,7 @@ class mapped_istream : private std::streambuf, public std::istream {
   /// Offset of the stream's read position.
   std::size_t position() const noexcept { return static_cast<std::size_t>(gptr() - eback()); }
   /// Gives the whole pages before `offset` back to the system once `hold` bytes have been
-  /// passed (they would be read from the file again if touched).
+  /// passed (they read as zeros if touched again).
   void release_before(std::size_t offset, std::size_t hold = std::size_t{4} << 20) noexcept {
 #if defined(GROUNDEVAL_DETAIL_MAPPED_FILES)
     const std::size_t to = offset / m_page * m_page;
@@ -168,7 +186,7 @@ class mapped_istream : private std::streambuf, public std::istream {
 
 /// A read buffer over a stream: bytes [0, end()) are held, followed by SIMDJSON_PADDING
 /// readable bytes; reads grow from `first_read` bytes to `max_read` at a time. Over a
-/// mapped_istream the bytes are the mapping's, read in place (from its read position).
+/// whole_file_istream the bytes are its memory's, read in place (from its read position).
 class stream_buffer {
  public:
   explicit stream_buffer(std::istream& is, std::size_t first_read = std::size_t{1} << 16,
@@ -176,13 +194,13 @@ class stream_buffer {
       : m_is(is),
         m_read(std::max<std::size_t>(first_read, 1)),
         m_max_read(std::max(max_read, m_read)) {
-    if (auto* m = dynamic_cast<mapped_istream*>(&is); m && m->is_open()) {
-      m_mapped = m;
+    if (auto* m = dynamic_cast<whole_file_istream*>(&is); m && m->is_open()) {
+      m_whole = m;
       m_origin = m->position();
     }
   }
   const char* data() const noexcept {
-    return m_mapped ? m_mapped->data() + m_origin + m_base : m_data.get();
+    return m_whole ? m_whole->data() + m_origin + m_base : m_data.get();
   }
   std::size_t end() const noexcept { return m_end; }
   bool eof() const noexcept { return m_eof; }
@@ -192,12 +210,12 @@ class stream_buffer {
   /// Drops the bytes before `keep_from` and reads more (nothing at the end of the stream);
   /// returns how far the kept bytes moved down.
   std::size_t refill(std::size_t keep_from) {
-    if (m_mapped) {  // the window moves on and grows; nothing is copied
+    if (m_whole) {  // the window moves on and grows; nothing is copied
       m_base += keep_from;
       m_end -= keep_from;
       const std::size_t at = m_origin + static_cast<std::size_t>(m_base);
-      m_mapped->release_before(at);
-      const std::size_t left = m_mapped->size() - at - m_end;
+      m_whole->release_before(at);
+      const std::size_t left = m_whole->size() - at - m_end;
       m_end += std::min(m_read, left);
       m_eof = m_read >= left;
       m_read = std::min(m_read * 2, m_max_read);
@@ -231,7 +249,7 @@ class stream_buffer {
 
  private:
   std::istream& m_is;
-  mapped_istream* m_mapped = nullptr;
+  whole_file_istream* m_whole = nullptr;
   std::size_t m_origin = 0;  // offset in the mapping of the stream's start
   std::unique_ptr<char[]> m_data;
   std::size_t m_cap = 0, m_end = 0, m_read, m_max_read;
