@@ -20,6 +20,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -98,6 +99,13 @@ inline int run(const std::vector<std::string>& args) {
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
+  // The predictions file is opened and read on another thread while the data set loads: the two
+  // are independent until the first match. A data set error still comes first (the future's
+  // destructor waits for the thread and drops what it threw).
+  std::future<predictions_input> input;
+  if (family.empty())
+    input =
+        std::async(std::launch::async, [&predictions] { return predictions_input(predictions); });
   const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
   require_evaluable_phrases(data.dataset, data.description);
   const auto t1 = clock::now();
@@ -111,7 +119,10 @@ inline int run(const std::vector<std::string>& args) {
   const evaluation_result res =
       rescore ? evaluate_rescored_predictions_file(data.dataset, predictions, *rescore, opt, ropt,
                                                    rescored_path.empty() ? nullptr : &rescored)
-              : evaluate_predictions_file(data.dataset, predictions, opt, ropt);
+              : [&] {
+                  predictions_input in = input.get();
+                  return evaluate_predictions(data.dataset, in, opt, ropt);
+                }();
   const auto t2 = clock::now();
 
   report_meta meta{{"dataset", data.description}, {"split", data.split}};

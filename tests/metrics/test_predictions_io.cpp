@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <limits>
 #include <sstream>
 #include <string>
@@ -218,6 +219,21 @@ TEST_CASE("JSON Lines: streamed evaluation equals the in-memory one for any batc
              s.outcomes[i].source == whole.outcomes[i].source;
     CHECK(same);
   }
+  // Opened on another thread beforehand (as `groundeval evaluate` does while the data set
+  // loads): the same evaluation.
+  {
+    auto opening = std::async(std::launch::async, [&path] { return predictions_input(path); });
+    predictions_input in = opening.get();
+    CHECK(in.format() == predictions_format::jsonl);
+    const auto s = evaluate_predictions(data, in, opt, ropt);
+    CHECK(s.phrases == whole.phrases);
+    CHECK(s.predictions_source == path);
+    CHECK(s.warnings.total() == whole.warnings.total());
+    CHECK(s.localization.iou_sum == whole.localization.iou_sum);
+    CHECK(s.recall.recall(1) == whole.recall.recall(1));
+  }
+  CHECK_THROWS_WITH(predictions_input(path + ".missing"),
+                    Catch::Matchers::StartsWith(path + ".missing"));
   // offset(): seeking there and reading again gives the same record back.
   {
     std::ifstream in(path, std::ios::binary);

@@ -109,6 +109,15 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const predictions_read_options& ropt = {},
                                             std::size_t batch = 8192);
 
+class predictions_input;
+/// evaluate_predictions_file() on a file opened beforehand (see predictions_input). `in` is
+/// read once, from its start.
+template <Dataset D>
+evaluation_result evaluate_predictions(const D& data, predictions_input& in,
+                                       const evaluation_options& eopt = {},
+                                       const predictions_read_options& ropt = {},
+                                       std::size_t batch = 8192);
+
 // ---- implementation -------------------------------------------------------------------------
 
 namespace detail {
@@ -489,6 +498,32 @@ inline predictions_format detect_predictions_format(const std::string& path) {
   return detail::open_predictions(path).format;
 }
 
+/// A predictions file opened for evaluation: its format read and, for a regular file up to 64
+/// MiB, its bytes read whole (detail::whole_file_istream; a larger file, a pipe or a device is
+/// read later through a bounded buffer). Opening needs no data set, so it can run on another
+/// thread while the data set loads (`groundeval evaluate` does). Errors as
+/// evaluate_predictions_file's (a missing file, a directory, a FIFO nobody writes to, a file
+/// that is not predictions, MDETR JSON from a pipe), each naming the file.
+class predictions_input {
+ public:
+  explicit predictions_input(std::string path)
+      : m_path(std::move(path)), m_opened(detail::open_predictions(m_path)) {
+    if (m_opened.regular) {
+      m_whole = std::make_unique<detail::whole_file_istream>(m_path);
+      if (!m_whole->is_open()) m_whole.reset();
+    }
+  }
+  const std::string& path() const noexcept { return m_path; }
+  predictions_format format() const noexcept { return m_opened.format; }
+  /// The file's bytes from its start (the whole-file copy where there is one).
+  std::istream& stream() noexcept { return m_whole ? *m_whole : *m_opened.in; }
+
+ private:
+  std::string m_path;
+  detail::opened_predictions m_opened;
+  std::unique_ptr<detail::whole_file_istream> m_whole;
+};
+
 inline predictions_format detail::sniff_predictions_format(std::istream& f,
                                                            const std::string& path) {
   char c = 0;
@@ -526,12 +561,17 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
                                             const evaluation_options& eopt,
                                             const predictions_read_options& ropt,
                                             std::size_t batch) {
-  auto opened = detail::open_predictions(path);  // opened once
-  const predictions_format format = opened.format;
-  // A regular file up to 64 MiB is read whole and decoded in place; a larger one, a pipe or a
-  // device through the bounded buffer of the stream opened above.
-  detail::whole_file_istream whole(opened.regular ? path : std::string{});
-  std::istream& f = whole.is_open() ? static_cast<std::istream&>(whole) : *opened.in;
+  predictions_input in(path);  // opened once
+  return evaluate_predictions(data, in, eopt, ropt, batch);
+}
+
+template <Dataset D>
+evaluation_result evaluate_predictions(const D& data, predictions_input& in,
+                                       const evaluation_options& eopt,
+                                       const predictions_read_options& ropt, std::size_t batch) {
+  const std::string& path = in.path();
+  const predictions_format format = in.format();
+  std::istream& f = in.stream();
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
   evaluator<D> ev(data, eopt, path);
