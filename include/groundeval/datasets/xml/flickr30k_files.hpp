@@ -53,6 +53,16 @@ struct flickr30k_folder {
   }
 };
 
+/// read_whole_file into a per-thread std::string (one per `slot`, 0 or 1) that `out` views.
+inline bool read_flickr30k_file_whole(const std::string& path, std::size_t max_bytes,
+                                      std::string_view& out, int slot) {
+  thread_local std::string bufs[2];
+  std::string& buf = bufs[slot & 1];
+  if (!read_whole_file(path, buf, max_bytes)) return false;
+  out = buf;
+  return true;
+}
+
 /// Reads one small file into a per-thread buffer that is reused and never zero-filled: openat
 /// (relative to `dir`) + fstat + one read of the file's size + close. `out` views the buffer
 /// until the next call on this thread with the same `slot` (two buffers: 0 and 1). Returns false
@@ -82,11 +92,7 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
   const bool regular = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   if (!regular && !S_ISDIR(st.st_mode)) {
     ::close(fd);
-    thread_local std::string other[2];
-    std::string& o = other[slot & 1];
-    if (!read_whole_file(path, o, max_bytes)) return false;
-    out = o;
-    return true;
+    return read_flickr30k_file_whole(path, max_bytes, out, slot);
   }
   const std::size_t expected = regular ? static_cast<std::size_t>(st.st_size) : 0;
   if (expected > max_bytes) return fail(EFBIG);
@@ -118,11 +124,7 @@ inline bool read_flickr30k_file(const flickr30k_folder& dir, const std::string& 
 #else
   (void)dir;
   (void)name;
-  thread_local std::string bufs[2];
-  std::string& buf = bufs[slot & 1];
-  if (!read_whole_file(path, buf, max_bytes)) return false;
-  out = buf;
-  return true;
+  return read_flickr30k_file_whole(path, max_bytes, out, slot);
 #endif
 }
 
