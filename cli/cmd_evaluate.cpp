@@ -99,29 +99,36 @@ inline int run(const std::vector<std::string>& args) {
 
   using clock = std::chrono::steady_clock;
   const auto t0 = clock::now();
-  // The predictions file is opened and read on another thread while the data set loads: the two
-  // are independent until the first match. A data set error still comes first (the future's
-  // destructor waits for the thread and drops what it threw).
+  // The predictions file is opened, read and decoded on other threads while the data set loads:
+  // the two are independent until the first match. A data set error still comes first (the
+  // future's destructor waits for the thread and drops what it threw; predictions_input's stops
+  // the decoding).
+  ropt.threads = opt.threads;
   std::future<predictions_input> input;
   if (family.empty())
-    input =
-        std::async(std::launch::async, [&predictions] { return predictions_input(predictions); });
-  const loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
+    input = std::async(std::launch::async, [&predictions, ropt]() mutable {
+      ropt.config_hash = run_config_hash_of(predictions);  // a run directory's records must match
+      predictions_input in(predictions);
+      in.start_decoding(ropt);
+      return in;
+    });
+  loaded_dataset data = load_dataset_spec(eo.dataset, eo.split);
   require_evaluable_phrases(data.dataset, data.description);
   const auto t1 = clock::now();
-  ropt.config_hash = run_config_hash_of(predictions);  // a run directory's records must match
+  if (!family.empty()) ropt.config_hash = run_config_hash_of(predictions);
   // Streamed: JSON Lines files of any size are evaluated in bounded memory.
   std::optional<raw_text_rescorer> rescore;
   if (!family.empty()) rescore.emplace(data.dataset, family, geometry);
   std::ofstream rescored;
   if (!rescored_path.empty() && !(rescored = std::ofstream(rescored_path, std::ios::binary)))
     throw error(error_kind::io, rescored_path, 0, "cannot create the file");
-  const evaluation_result res =
+  std::optional<predictions_input> in;
+  evaluation_result res =
       rescore ? evaluate_rescored_predictions_file(data.dataset, predictions, *rescore, opt, ropt,
                                                    rescored_path.empty() ? nullptr : &rescored)
               : [&] {
-                  predictions_input in = input.get();
-                  return evaluate_predictions(data.dataset, in, opt, ropt);
+                  in.emplace(input.get());
+                  return evaluate_predictions(data.dataset, *in, opt, ropt);
                 }();
   const auto t2 = clock::now();
 
@@ -144,6 +151,9 @@ inline int run(const std::vector<std::string>& args) {
                 ms(t1, t2));
     if (!json_out.empty()) std::printf("JSON report: %s\n", json_out.c_str());
   }
+  keep_until_exit(std::move(data));
+  keep_until_exit(std::move(res));
+  if (in) keep_until_exit(std::move(*in));  // its decoding thread has ended
   return 0;
 }
 

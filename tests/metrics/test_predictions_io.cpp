@@ -7,6 +7,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -14,7 +15,9 @@
 #include <future>
 #include <limits>
 #include <sstream>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -156,6 +159,58 @@ TEST_CASE("JSON Lines: every field, round trip, streaming, errors with line numb
   std::remove(junk.c_str());
 }
 
+TEST_CASE("batch_channel: in order, bounded, errors after the batches, cancellable", "[io]") {
+  using channel = detail::batch_channel<int>;
+  // Ordered hand-over with recycling: the producer is never more than `capacity` batches ahead.
+  {
+    channel ch(2);
+    std::atomic<int> pushed{0};
+    std::atomic<bool> dirty{false};  // Catch2 assertions stay on the test's thread
+    std::thread producer([&] {
+      for (int b = 0; b < 50; ++b) {
+        auto batch = ch.take_free();
+        if (batch.used != 0) dirty = true;
+        if (batch.records.size() < 3) batch.records.resize(3);
+        for (int i = 0; i < 3; ++i) batch.records[i] = 3 * b + i;
+        batch.used = 3;
+        ch.push(std::move(batch));
+        ++pushed;
+      }
+      ch.close(std::make_exception_ptr(std::runtime_error("stopped after 50")));
+    });
+    int expect = 0, popped = 0;
+    while (auto b = ch.pop()) {
+      ++popped;
+      CHECK(pushed.load() <= popped + 2);  // at most two waiting beyond the one taken
+      for (std::size_t i = 0; i < b->used; ++i) CHECK(b->records[i] == expect++);
+      ch.recycle(std::move(*b));
+    }
+    producer.join();
+    CHECK_FALSE(dirty);
+    CHECK(expect == 150);
+    CHECK_THROWS_WITH(std::rethrow_exception(ch.error()), "stopped after 50");
+  }
+  // The consumer gives up: a producer waiting for room is woken and its push() throws.
+  {
+    channel ch(1);
+    std::atomic<bool> cancelled{false};
+    std::thread producer([&] {
+      try {
+        for (;;) ch.push(ch.take_free());
+      } catch (const detail::batch_channel_cancelled&) {
+        cancelled = true;
+      }
+      ch.close(nullptr);
+    });
+    REQUIRE(ch.pop());
+    ch.cancel();
+    producer.join();
+    CHECK(cancelled);
+    CHECK_FALSE(ch.pop());
+    CHECK_FALSE(ch.error());
+  }
+}
+
 TEST_CASE("JSON Lines: streamed evaluation equals the in-memory one for any batch size", "[io]") {
   // 600 sentences x 2 evaluable phrases; the file holds duplicates that straddle batch borders,
   // an unknown image, a non-finite box and a missing phrase, so every bookkeeping path is used.
@@ -231,6 +286,40 @@ TEST_CASE("JSON Lines: streamed evaluation equals the in-memory one for any batc
     CHECK(s.warnings.total() == whole.warnings.total());
     CHECK(s.localization.iou_sum == whole.localization.iou_sum);
     CHECK(s.recall.recall(1) == whole.recall.recall(1));
+  }
+  // Decoded on its own thread from the start, as `groundeval evaluate` does while the data set
+  // loads, in batches of 7 records (the decoder waits while two batches are ready): the same.
+  {
+    auto opening = std::async(std::launch::async, [&path, ropt] {
+      predictions_input in(path);
+      in.start_decoding(ropt, 7);
+      return in;
+    });
+    predictions_input in = opening.get();
+    REQUIRE(in.jsonl_batches() != nullptr);
+    const auto s = evaluate_predictions(data, in, opt, ropt);
+    REQUIRE(s.phrases == whole.phrases);
+    CHECK(s.warnings.examples == whole.warnings.examples);
+    CHECK(s.localization.iou_sum == whole.localization.iou_sum);
+    bool same = true;
+    for (std::size_t i = 0; i < s.outcomes.size(); ++i)
+      same = same && s.outcomes[i].hit_mask == whole.outcomes[i].hit_mask &&
+             s.outcomes[i].top1_iou == whole.outcomes[i].top1_iou;
+    CHECK(same);
+  }
+  // Abandoned while its decoder waits for room (nobody takes the batches): destroying the input
+  // stops the decoder and returns; so does moving another input over it.
+  {
+    predictions_input in(path);
+    in.start_decoding(ropt, 1);
+    predictions_input other(path);
+    other.start_decoding(ropt, 1);
+    in = std::move(other);
+    REQUIRE(in.jsonl_batches() != nullptr);
+    auto first = in.jsonl_batches()->pop();
+    REQUIRE(first);
+    CHECK(first->used == 1);
+    CHECK(first->records[0].image_id == "500");
   }
   CHECK_THROWS_WITH(predictions_input(path + ".missing"),
                     Catch::Matchers::StartsWith(path + ".missing"));

@@ -3,7 +3,9 @@
 // fork-join loop over contiguous chunks (parallel_for: items of equal cost, e.g. the box kernels'
 // CPU drivers and the predictions batches) and one over blocks taken from a shared counter
 // (parallel_for_dynamic: items of uneven cost, e.g. the loader's images, with the first failure
-// in index order rethrown and per-worker CPU time for the loader's timeline).
+// in index order rethrown and per-worker CPU time for the loader's timeline). Work handed from
+// one thread to another as it is produced (a predictions file decoded while it is evaluated)
+// goes through detail/batch_channel.hpp.
 // Target: groundeval::core (standard library + Threads).
 #pragma once
 

@@ -16,6 +16,7 @@
 // every error message. Both formats are read in bounded memory.
 #pragma once
 
+#include <groundeval/detail/batch_channel.hpp>
 #include <groundeval/detail/file.hpp>
 #include <groundeval/detail/text_encoding.hpp>
 #include <groundeval/error.hpp>
@@ -42,6 +43,7 @@
 #include <sstream>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -102,7 +104,8 @@ inline prediction_set read_predictions(const std::string& path,
 /// memory: it is streamed through evaluator<D> a batch at a time (`batch` records of JSON
 /// Lines, 4 MiB of an MDETR list), so memory is the data set plus one small record per phrase
 /// whatever the file size. Same result and same errors as evaluate(data, read_predictions(path)).
-/// A batch is large enough for the evaluator to measure it on two threads.
+/// A batch is large enough for the evaluator to measure it on two threads. A regular file is
+/// read and decoded on a thread of its own, at most two batches ahead (predictions_input).
 template <Dataset D>
 evaluation_result evaluate_predictions_file(const D& data, const std::string& path,
                                             const evaluation_options& eopt = {},
@@ -111,7 +114,8 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
 
 class predictions_input;
 /// evaluate_predictions_file() on a file opened beforehand (see predictions_input). `in` is
-/// read once, from its start.
+/// read once, from its start. When its decoding has started already
+/// (predictions_input::start_decoding), the reading options and batch given there apply.
 template <Dataset D>
 evaluation_result evaluate_predictions(const D& data, predictions_input& in,
                                        const evaluation_options& eopt = {},
@@ -504,6 +508,14 @@ inline predictions_format detect_predictions_format(const std::string& path) {
 /// thread while the data set loads (`groundeval evaluate` does). Errors as
 /// evaluate_predictions_file's (a missing file, a directory, a FIFO nobody writes to, a file
 /// that is not predictions, MDETR JSON from a pipe), each naming the file.
+///
+/// start_decoding() goes further: a thread of its own reads and decodes the file a batch at a
+/// time, at most two batches ahead of the evaluation (so memory stays bounded whatever the file's
+/// size), and evaluate_predictions() takes the decoded batches in file order. `groundeval
+/// evaluate` starts it while the data set loads, so that the two overlap; evaluate_predictions()
+/// starts it itself otherwise (the evaluator's index is then built while the first batch is
+/// decoded). The results, and which error is reported, do not change. A pipe or a device is
+/// always read on the evaluating thread (a writer that stalls must not keep an error waiting).
 class predictions_input {
  public:
   explicit predictions_input(std::string path)
@@ -513,15 +525,114 @@ class predictions_input {
       if (!m_whole->is_open()) m_whole.reset();
     }
   }
+  predictions_input(predictions_input&&) noexcept = default;
+  predictions_input& operator=(predictions_input&& o) noexcept {
+    if (this != &o) {
+      m_decoder.reset();  // the decoding thread stops before the stream it reads goes
+      m_path = std::move(o.m_path);
+      m_opened = std::move(o.m_opened);
+      m_whole = std::move(o.m_whole);
+      m_decoder = std::move(o.m_decoder);
+    }
+    return *this;
+  }
+  /// Stops the decoding thread, if any, and waits for it.
+  ~predictions_input() { m_decoder.reset(); }
+
   const std::string& path() const noexcept { return m_path; }
   predictions_format format() const noexcept { return m_opened.format; }
-  /// The file's bytes from its start (the whole-file copy where there is one).
+  /// The file's bytes from its start (the whole-file copy where there is one). Not to be read
+  /// once decoding has started.
   std::istream& stream() noexcept { return m_whole ? *m_whole : *m_opened.in; }
 
+  /// Starts reading and decoding the file on another thread with `opt` (evaluate_predictions()
+  /// then uses these options for reading): `jsonl_batch` records of JSON Lines or 4 MiB of an
+  /// MDETR list per batch. Does nothing when decoding has started or the input is not a regular
+  /// file. Call at most once before evaluate_predictions().
+  void start_decoding(const predictions_read_options& opt, std::size_t jsonl_batch = 8192) {
+    if (m_decoder || !m_opened.regular) return;
+    auto st = std::make_unique<decoder>();
+    st->options = opt;
+    std::istream* f = &stream();
+    if (m_opened.format == predictions_format::mdetr_json) {
+      st->mdetr = std::make_unique<detail::batch_channel<sentence_prediction>>(decoder::ahead);
+      st->thread = std::thread([ch = st->mdetr.get(), f, path = m_path, opt] {
+        produce(*ch, [&] {
+          auto cur = ch->take_free();
+          detail::stream_mdetr_file(
+              *f, path, opt,
+              [&](sentence_prediction& sp) {
+                if (cur.used == cur.records.size()) cur.records.emplace_back();
+                std::swap(cur.records[cur.used++], sp);  // the reader reuses what it gets back
+              },
+              [&] {
+                ch->push(std::move(cur));
+                cur = ch->take_free();
+              });
+        });
+      });
+    } else {
+      st->jsonl = std::make_unique<detail::batch_channel<phrase_prediction_record>>(decoder::ahead);
+      st->thread = std::thread([ch = st->jsonl.get(), f, path = m_path, opt, jsonl_batch] {
+        produce(*ch, [&] {
+          detail::jsonl_batch_reader reader(*f, path, opt);
+          while (const std::size_t n = reader.next(jsonl_batch)) {
+            auto b = ch->take_free();
+            std::swap(b.records, reader.records());  // the reader reuses the recycled records
+            b.used = n;
+            ch->push(std::move(b));
+          }
+        });
+      });
+    }
+    m_decoder = std::move(st);
+  }
+  /// Waits for the decoding thread to end (after its batches were all taken), keeping them.
+  void wait_decoding() {
+    if (m_decoder && m_decoder->thread.joinable()) m_decoder->thread.join();
+  }
+  /// The options decoding was started with, or null.
+  const predictions_read_options* decoding_options() const noexcept {
+    return m_decoder ? &m_decoder->options : nullptr;
+  }
+  /// The decoded batches of an MDETR list / of JSON Lines once decoding has started, else null.
+  detail::batch_channel<sentence_prediction>* mdetr_batches() noexcept {
+    return m_decoder ? m_decoder->mdetr.get() : nullptr;
+  }
+  detail::batch_channel<phrase_prediction_record>* jsonl_batches() noexcept {
+    return m_decoder ? m_decoder->jsonl.get() : nullptr;
+  }
+
  private:
+  struct decoder {
+    static constexpr std::size_t ahead = 2;  // decoded batches waiting at most
+    predictions_read_options options;
+    std::unique_ptr<detail::batch_channel<sentence_prediction>> mdetr;
+    std::unique_ptr<detail::batch_channel<phrase_prediction_record>> jsonl;
+    std::thread thread;
+    ~decoder() {
+      if (mdetr) mdetr->cancel();
+      if (jsonl) jsonl->cancel();
+      if (thread.joinable()) thread.join();
+    }
+  };
+  /// Runs read() on the decoding thread and closes `ch` with how it ended.
+  template <class Channel, class Read>
+  static void produce(Channel& ch, Read read) noexcept {
+    try {
+      read();
+      ch.close(nullptr);
+    } catch (const detail::batch_channel_cancelled&) {
+      ch.close(nullptr);  // the evaluation gave up: nobody reads on
+    } catch (...) {
+      ch.close(std::current_exception());
+    }
+  }
+
   std::string m_path;
   detail::opened_predictions m_opened;
   std::unique_ptr<detail::whole_file_istream> m_whole;
+  std::unique_ptr<decoder> m_decoder;  // last: destroyed (joined) before the streams it reads
 };
 
 inline predictions_format detail::sniff_predictions_format(std::istream& f,
@@ -565,15 +676,35 @@ evaluation_result evaluate_predictions_file(const D& data, const std::string& pa
   return evaluate_predictions(data, in, eopt, ropt, batch);
 }
 
+namespace detail {
+
+/// Takes the batches of `ch` in order through fn(batch), then rethrows how the producer ended,
+/// if it failed. On any exit the channel is cancelled (a producer still reading stops).
+template <class Record, class Fn>
+void drain_batches(batch_channel<Record>& ch, Fn&& fn) {
+  struct cancel_on_exit {
+    batch_channel<Record>& ch;
+    ~cancel_on_exit() { ch.cancel(); }
+  } guard{ch};
+  while (auto b = ch.pop()) {
+    fn(*b);
+    ch.recycle(std::move(*b));
+  }
+  if (auto e = ch.error()) std::rethrow_exception(e);
+}
+
+}  // namespace detail
+
 template <Dataset D>
 evaluation_result evaluate_predictions(const D& data, predictions_input& in,
                                        const evaluation_options& eopt,
                                        const predictions_read_options& ropt, std::size_t batch) {
   const std::string& path = in.path();
   const predictions_format format = in.format();
-  std::istream& f = in.stream();
   predictions_read_options opt = ropt;
   if (!opt.threads) opt.threads = eopt.threads;
+  in.start_decoding(opt, batch);  // the evaluator is built while the first batch is decoded
+  if (const predictions_read_options* started = in.decoding_options()) opt = *started;
   evaluator<D> ev(data, eopt, path);
   if (format == predictions_format::mdetr_json) {
     // An entry the evaluator rejects is reported once the whole list is known to be readable:
@@ -589,7 +720,13 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
       }
     };
     try {
-      detail::stream_mdetr_file(f, path, opt, add, [&] { ev.measure_pending(); });
+      if (auto* ch = in.mdetr_batches())
+        detail::drain_batches(*ch, [&](auto& b) {
+          for (std::size_t i = 0; i < b.used; ++i) add(b.records[i]);
+          ev.measure_pending();
+        });
+      else
+        detail::stream_mdetr_file(in.stream(), path, opt, add, [&] { ev.measure_pending(); });
     } catch (const detail::use_reference_parser&) {
       // valid JSON the fast path does not read: the reference, an entry at a time
       evaluator<D> again(data, eopt, path);
@@ -604,10 +741,19 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
       if (rejected) std::rethrow_exception(rejected);
       return again.finish();
     }
+    in.wait_decoding();
     if (rejected) std::rethrow_exception(rejected);
     return ev.finish();
   }
-  detail::jsonl_batch_reader reader(f, path, opt);
+  if (auto* ch = in.jsonl_batches()) {
+    detail::drain_batches(*ch, [&](auto& b) {
+      for (std::size_t i = 0; i < b.used; ++i) ev.add(b.records[i]);
+      ev.measure_pending();  // the records may be reused from here on
+    });
+    in.wait_decoding();
+    return ev.finish();
+  }
+  detail::jsonl_batch_reader reader(in.stream(), path, opt);
   while (const std::size_t n = reader.next(batch)) {
     for (std::size_t i = 0; i < n; ++i) ev.add(reader.records()[i]);
     ev.measure_pending();  // the records may be overwritten from here on
