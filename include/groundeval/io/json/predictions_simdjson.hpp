@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <system_error>
+#include <type_traits>
 #include <vector>
 
 namespace groundeval::detail::simdjson_predictions {
@@ -396,7 +397,9 @@ class plain_mdetr_reader {
   /// its value (at most 18 digits); else `dval`. False: not read here. The digit loops need no
   /// bound: the text ends with ']' (read() checks) and is followed by SIMDJSON_PADDING readable
   /// bytes (eight are read at a time).
-  bool number(bool& integer, std::int64_t& ival, double& dval) noexcept {
+  /// Always inlined: called out of line, its three results went through memory and reading
+  /// them back stalled (a third of the reading time in the CLI's build).
+  [[gnu::always_inline]] bool number(bool& integer, std::int64_t& ival, double& dval) noexcept {
     static constexpr double pow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
                                        1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                        1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
@@ -503,6 +506,16 @@ class plain_mdetr_reader {
     lists.resize(j);
     return true;
   }
+  /// One coordinate of a box and the separator after it.
+  [[gnu::always_inline]] bool coordinate(double& v, char separator) noexcept {
+    ws();
+    bool integer = false;
+    std::int64_t i = 0;
+    if (!number(integer, i, v)) return false;
+    if (integer) v = static_cast<double>(i);
+    ws();
+    return eat(separator);
+  }
   /// Boxes are collected in m_boxes and copied once: growing each fresh list one box at a time
   /// took five allocations for a list of ten (a third of the reading time on a new batch).
   bool box_list(std::vector<scored_box>& out) {
@@ -513,22 +526,19 @@ class plain_mdetr_reader {
     m_boxes.clear();
     for (;;) {
       if (!eat('[')) return false;
-      double c[4];
-      for (int k = 0; k < 4; ++k) {
-        ws();
-        bool integer = false;
-        std::int64_t i = 0;
-        if (!number(integer, i, c[k])) return false;
-        if (integer) c[k] = static_cast<double>(i);
-        ws();
-        if (!eat(k == 3 ? ']' : ',')) return false;
-      }
-      scored_box sb;
-      sb.box = {c[0], c[1], c[2], c[3]};
-      m_boxes.push_back(sb);
+      // Four named coordinates rather than an array: the array went through memory, and reading
+      // it back as pairs stalled on store forwarding.
+      double x1, y1, x2, y2;
+      if (!coordinate(x1, ',') || !coordinate(y1, ',') || !coordinate(x2, ',') ||
+          !coordinate(y2, ']'))
+        return false;
+      m_boxes.push_back({{x1, y1, x2, y2}, 0.0});
       ws();
       if (eat(']')) {
-        out.assign(m_boxes.begin(), m_boxes.end());
+        // resize + memcpy: assign() copied element by element (scored_box is not trivial).
+        static_assert(std::is_trivially_copyable_v<scored_box>);
+        out.resize(m_boxes.size());
+        std::memcpy(out.data(), m_boxes.data(), m_boxes.size() * sizeof(scored_box));
         return true;
       }
       if (!eat(',')) return false;
