@@ -140,7 +140,9 @@ inline int run(const std::vector<std::string>& args) {
                                       " records decoded from raw_text");
   }
   if (!json_out.empty()) {
-    detail::write_file_atomically(json_out, report_json(res, meta));
+    // A report is computed again in milliseconds from the predictions: atomic, not fsync'ed.
+    detail::write_file_atomically(json_out, report_json(res, meta),
+                                  detail::durability::atomic_only);
   }
   if (!quiet) {
     std::fputs(format_report_table(res, meta).c_str(), stdout);

@@ -523,3 +523,19 @@ TEST_CASE("merge reports the first duplicate or foreign record in file order", "
   }
   CHECK(!std::filesystem::exists(root / "o1" / "predictions.jsonl"));
 }
+
+TEST_CASE("write_file_atomically replaces a file whole, durably or atomically only", "[runner]") {
+  const auto d = fresh_dir("atomic_write");
+  std::filesystem::create_directories(d);
+  const auto f = d / "report.json";
+  for (const auto how : {detail::durability::durable, detail::durability::atomic_only}) {
+    const std::string first(100000, 'a'), second = "{}\n";
+    detail::write_file_atomically(f, first, how);
+    detail::write_file_atomically(f, second, how);  // shorter: nothing of the first remains
+    std::ifstream in(f, std::ios::binary);
+    CHECK(std::string(std::istreambuf_iterator<char>(in), {}) == second);
+    CHECK_FALSE(std::filesystem::exists(d / "report.json.tmp"));
+    CHECK_THROWS_WITH(detail::write_file_atomically(d / "no" / "such.json", second, how),
+                      Catch::Contains((d / "no" / "such.json.tmp").string()));
+  }
+}
