@@ -52,32 +52,34 @@ def load():
     return sh("uptime | sed 's/.*load average: //'")
 
 
-def peak_rss_kib(cmd):
-    """Peak RSS (KiB) of `cmd`, measured by GNU time (None without it). Not from wait4: Linux
-    keeps a process's ru_maxrss across execve, so a child forked from this Python process reports
-    at least this Python's own RSS (about 41 MiB with numpy loaded), whatever it uses itself."""
-    gnu_time = shutil.which("time", path="/usr/bin:/bin")
-    if not gnu_time:
-        return None
-    p = subprocess.run([gnu_time, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.PIPE, text=True)
-    if p.returncode not in (0, 3):
-        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
-    return int(p.stderr.strip().splitlines()[-1])
-
-
 def timed(cmd, **kw):
-    """Wall seconds and ru_maxrss (KiB; see peak_rss_kib for why it is not the peak RSS)."""
+    """Wall seconds of one process (exit code 0 or 3, else the benchmark stops)."""
     t0 = time.perf_counter()
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, **kw)
-    _, status, usage = os.wait4(p.pid, 0)
-    wall = time.perf_counter() - t0
     err = p.stderr.read().decode(errors="replace")
+    code = p.wait()
+    wall = time.perf_counter() - t0
     p.stderr.close()
-    code = os.waitstatus_to_exitcode(status)
     if code not in (0, 3):
         sys.exit(f"failed ({code}): {' '.join(cmd)}\n{err[-2000:]}")
-    return wall, usage.ru_maxrss
+    return wall
+
+
+def timed_with_peak_rss(cmd):
+    """Wall seconds and peak RSS (KiB) of one process, the RSS measured by GNU time (None
+    without it). Not from wait4: Linux keeps a process's ru_maxrss across execve, so a child
+    forked from this Python process reports at least this Python's own RSS (about 41 MiB with
+    numpy loaded), whatever it uses itself; GNU time is a small process that forks the command."""
+    gnu_time = shutil.which("time", path="/usr/bin:/bin")
+    if not gnu_time:
+        return timed(cmd), None
+    t0 = time.perf_counter()
+    p = subprocess.run([gnu_time, "-f", "%M", *cmd], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    if p.returncode not in (0, 3):
+        sys.exit(f"failed ({p.returncode}): {' '.join(cmd)}\n{p.stderr[-2000:]}")
+    return wall, int(p.stderr.strip().splitlines()[-1])
 
 
 def reference_parsers_seconds(args, here):
@@ -158,19 +160,14 @@ def big_files(args, tmp):
             f.write((b",\n" if k else b"") + inner)
         f.write(b"]\n")
     res = {}
-    for name, path in (("jsonl", jl), ("mdetr", md)):
-        cmd = [args.groundeval, "evaluate", "--dataset", f"flickr30k:{args.data}", "--split",
-               "test", "--predictions", path, "--quiet"]
-        wall, _ = timed(cmd)
-        res[name] = {"bytes": os.path.getsize(path), "wall_s": wall,
-                     "peak_rss_kib": peak_rss_kib(cmd)}
-        os.remove(path)
-    for name, path in (("jsonl_small", args.predictions_jsonl), ("mdetr_small", args.predictions)):
-        cmd = [args.groundeval, "evaluate", "--dataset", f"flickr30k:{args.data}", "--split",
-               "test", "--predictions", path, "--quiet"]
-        wall, _ = timed(cmd)
-        res[name] = {"bytes": os.path.getsize(path), "wall_s": wall,
-                     "peak_rss_kib": peak_rss_kib(cmd)}
+    for name, path in (("jsonl", jl), ("mdetr", md), ("jsonl_small", args.predictions_jsonl),
+                       ("mdetr_small", args.predictions)):
+        wall, rss = timed_with_peak_rss([args.groundeval, "evaluate", "--dataset",
+                                         f"flickr30k:{args.data}", "--split", "test",
+                                         "--predictions", path, "--quiet"])
+        res[name] = {"bytes": os.path.getsize(path), "wall_s": wall, "peak_rss_kib": rss}
+        if path in (jl, md):
+            os.remove(path)
     return res
 
 
@@ -208,15 +205,15 @@ def main():
                          "--split", "test", "--predictions", p, "--json",
                          os.path.join(tmp, "r.json")]
     commands = {
-        "evaluate_mdetr": lambda: timed(ge_eval(args.predictions))[0],
-        "evaluate_jsonl": lambda: timed(ge_eval(args.predictions_jsonl))[0],
+        "evaluate_mdetr": lambda: timed(ge_eval(args.predictions)),
+        "evaluate_jsonl": lambda: timed(ge_eval(args.predictions_jsonl)),
         "reference_evaluate": lambda: timed([args.python, os.path.join(here, "reference_eval.py"),
                                              "--flickr-eval", args.flickr_eval, "--flickr",
                                              args.data, "--split", "test", "--predictions",
                                              args.predictions, "--protocol", "any", "--out",
-                                             os.path.join(tmp, "ref.json")])[0],
+                                             os.path.join(tmp, "ref.json")]),
         "stats_all": lambda: timed([args.groundeval, "stats", "--dataset",
-                                    f"flickr30k:{args.data}", "--split", "all"])[0],
+                                    f"flickr30k:{args.data}", "--split", "all"]),
         "reference_parsers": lambda: reference_parsers_seconds(args, here),
     }
     for c in commands.values():  # warm-up: page cache, Python byte code
