@@ -722,7 +722,14 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
     try {
       if (auto* ch = in.mdetr_batches())
         detail::drain_batches(*ch, [&](auto& b) {
-          for (std::size_t i = 0; i < b.used; ++i) add(b.records[i]);
+          for (std::size_t i = 0; i < b.used; ++i) {
+            // Decoded on other threads: fetch an entry's box lists and id a few entries ahead.
+            if (i + 4 < b.used) {
+              detail::prefetch(b.records[i + 4].boxes.data());
+              detail::prefetch(b.records[i + 4].image_id.data());
+            }
+            add(b.records[i]);
+          }
           ev.measure_pending();
         });
       else
@@ -747,7 +754,13 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
   }
   if (auto* ch = in.jsonl_batches()) {
     detail::drain_batches(*ch, [&](auto& b) {
-      for (std::size_t i = 0; i < b.used; ++i) ev.add(b.records[i]);
+      for (std::size_t i = 0; i < b.used; ++i) {
+        if (i + 4 < b.used) {  // as above
+          detail::prefetch(b.records[i + 4].result.boxes.data());
+          detail::prefetch(b.records[i + 4].image_id.data());
+        }
+        ev.add(b.records[i]);
+      }
       ev.measure_pending();  // the records may be reused from here on
     });
     in.wait_decoding();
