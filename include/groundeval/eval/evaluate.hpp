@@ -24,6 +24,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -201,6 +202,12 @@ class key_index {
     const std::string_view key(m_arena.data() + off, m_arena.size() - off);
     m_entries.push_back({fnv1a64(key), off, static_cast<std::uint32_t>(key.size()), value});
   }
+  /// Adds the keys of `o` (values unchanged).
+  void append(const key_index& o) {
+    const auto base = static_cast<std::uint32_t>(m_arena.size());
+    m_arena += o.m_arena;
+    for (const entry& e : o.m_entries) m_entries.push_back({e.hash, base + e.off, e.len, e.value});
+  }
   void build() {
     // Values are added in increasing order, so (hash, value) order keeps the first-added first.
     std::sort(m_entries.begin(), m_entries.end(), [](const entry& a, const entry& b) {
@@ -291,64 +298,11 @@ class evaluator {
     }
     m_slot_offset.assign(m_samples.size() + 1, 0);
     m_phrase_count.assign(m_samples.size(), 0);
-    m_slot_phrase.reserve(phrases);
-    m_slot_chain.reserve(phrases);
-    m_slot_truth.reserve(phrases);
-    m_key_to_sample.reserve(m_samples.size(), key_bytes);
-    // Copied ground truth (when the data set's types / boxes cannot be viewed in place): offsets
-    // into the stores first, spans once the stores stop growing.
-    std::vector<std::pair<std::size_t, std::size_t>> type_at, box_at;
-    for (std::size_t si = 0; si < m_samples.size(); ++si) {
-      const auto& s = *m_samples[si];
-      // The data set was just built by other threads: its phrases are not in this core's cache,
-      // and waiting for each sample's in turn was most of this loop. Fetch a few samples ahead.
-      if constexpr (std::ranges::contiguous_range<decltype(s.phrases)>) {
-        if (si + prefetch_ahead < m_samples.size()) {
-          const auto& ahead = m_samples[si + prefetch_ahead]->phrases;
-          const char* b = reinterpret_cast<const char*>(std::ranges::data(ahead));
-          const std::size_t n =
-              std::min<std::size_t>(static_cast<std::size_t>(std::ranges::size(ahead)) *
-                                        sizeof(*std::ranges::data(ahead)),
-                                    1024);
-          for (std::size_t o = 0; o < n; o += 64) detail::prefetch(b + o);
-        }
-      }
-      m_key_to_sample.add_sample_key(std::string_view(s.image_id),
-                                     static_cast<long long>(s.sentence_index),
-                                     static_cast<std::uint32_t>(si));
-      std::uint32_t pi = 0;
-      for (const auto& p : s.phrases) {
-        if (is_evaluable(p)) {
-          m_slot_phrase.push_back(pi);
-          m_slot_chain.emplace_back(p.chain_id);
-          phrase_truth t{{}, {}, s.size};
-          if constexpr (detail::viewable_as_span<decltype(p.types), std::string>) {
-            t.types = std::span<const std::string>(p.types);
-          } else {
-            type_at.emplace_back(m_type_store.size(), 0);
-            for (const auto& ty : p.types) m_type_store.emplace_back(std::string_view(ty));
-            type_at.back().second = m_type_store.size() - type_at.back().first;
-          }
-          if constexpr (detail::viewable_as_span<decltype(p.boxes), box_xyxy<double>>) {
-            t.boxes = std::span<const box_xyxy<double>>(p.boxes);
-          } else {
-            box_at.emplace_back(m_box_store.size(), 0);
-            for (const auto& b : p.boxes) m_box_store.push_back(b);
-            box_at.back().second = m_box_store.size() - box_at.back().first;
-          }
-          m_slot_truth.push_back(t);
-        }
-        ++pi;
-      }
-      m_phrase_count[si] = pi;
-      m_slot_offset[si + 1] = m_slot_phrase.size();
+    if constexpr (views_only) {
+      index_in_parallel(key_bytes);
+    } else {
+      index_copying(phrases, key_bytes);
     }
-    for (std::size_t k = 0; k < type_at.size(); ++k)
-      m_slot_truth[k].types =
-          std::span<const std::string>(m_type_store.data() + type_at[k].first, type_at[k].second);
-    for (std::size_t k = 0; k < box_at.size(); ++k)
-      m_slot_truth[k].boxes =
-          std::span<const box_xyxy<double>>(m_box_store.data() + box_at[k].first, box_at[k].second);
     m_key_to_sample.build();
     m_slots.resize(m_slot_phrase.size());
     m_seen.assign(m_samples.size(), 0);
@@ -627,7 +581,141 @@ class evaluator {
 
  private:
   using sample_type = std::ranges::range_value_t<const D>;
-  static constexpr std::size_t prefetch_ahead = 4;  // samples / phrases fetched ahead
+  static constexpr std::size_t prefetch_ahead = 4;        // samples / phrases fetched ahead
+  static constexpr std::size_t index_run_samples = 2048;  // fewest samples a thread indexes
+  using phrase_type = std::remove_cvref_t<std::ranges::range_reference_t<
+      const std::remove_cvref_t<decltype(std::declval<const sample_type&>().phrases)>>>;
+  /// Whether the ground truth is viewed in place (no copies into the stores).
+  static constexpr bool views_only =
+      detail::viewable_as_span<decltype(std::declval<const phrase_type&>().types), std::string> &&
+      detail::viewable_as_span<decltype(std::declval<const phrase_type&>().boxes),
+                               box_xyxy<double>>;
+
+  /// The per-sample index and the phrase slots, ground truth viewed in place: the samples are
+  /// cut into a few runs, each indexed on a thread of its own (counts and keys, then, once the
+  /// slot offsets are known, the slots). The data set was built by other threads and is cold in
+  /// this core's cache: a single thread spent most of its time waiting for it.
+  void index_in_parallel(std::size_t key_bytes) {
+    const std::size_t ns = m_samples.size();
+    const unsigned hw =
+        m_opt.threads ? m_opt.threads : std::max(1u, std::thread::hardware_concurrency());
+    const std::size_t runs = std::clamp<std::size_t>(ns / index_run_samples, 1, hw);
+    auto run_of = [&](std::size_t r) { return std::pair{ns * r / runs, ns * (r + 1) / runs}; };
+    parallel_options popt;
+    popt.threads = static_cast<unsigned>(runs);
+    popt.min_work_per_thread = 1;
+    std::vector<detail::key_index> keys(runs);
+    detail::parallel_for(runs, 1, popt, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) {
+        const auto [b, e] = run_of(r);
+        keys[r].reserve(e - b, key_bytes / runs + 64);
+        for (std::size_t si = b; si < e; ++si) {
+          if (si + prefetch_ahead < e) prefetch_phrases(*m_samples[si + prefetch_ahead]);
+          const auto& s = *m_samples[si];
+          keys[r].add_sample_key(std::string_view(s.image_id),
+                                 static_cast<long long>(s.sentence_index),
+                                 static_cast<std::uint32_t>(si));
+          std::uint32_t pi = 0, evaluable = 0;
+          for (const auto& p : s.phrases) {
+            evaluable += is_evaluable(p) ? 1 : 0;
+            ++pi;
+          }
+          m_phrase_count[si] = pi;
+          m_slot_offset[si + 1] = evaluable;  // a count until the prefix sum below
+        }
+      }
+    });
+    for (std::size_t si = 0; si < ns; ++si) m_slot_offset[si + 1] += m_slot_offset[si];
+    const std::size_t slots = m_slot_offset[ns];
+    m_slot_phrase.resize(slots);
+    m_slot_chain.resize(slots);
+    m_slot_truth.resize(slots);
+    detail::parallel_for(runs, 1, popt, [&](std::size_t r0, std::size_t r1) {
+      for (std::size_t r = r0; r < r1; ++r) {
+        const auto [b, e] = run_of(r);
+        for (std::size_t si = b; si < e; ++si) {
+          const auto& s = *m_samples[si];
+          std::size_t k = m_slot_offset[si];
+          std::uint32_t pi = 0;
+          for (const auto& p : s.phrases) {
+            if (is_evaluable(p)) {
+              m_slot_phrase[k] = pi;
+              m_slot_chain[k] = std::string_view(p.chain_id);
+              m_slot_truth[k] = phrase_truth{std::span<const box_xyxy<double>>(p.boxes),
+                                             std::span<const std::string>(p.types), s.size};
+              ++k;
+            }
+            ++pi;
+          }
+        }
+      }
+    });
+    m_key_to_sample.reserve(ns, key_bytes);
+    for (const auto& k : keys) m_key_to_sample.append(k);
+  }
+
+  /// The same on one thread, copying the ground truth the data set cannot show as spans of
+  /// std::string types and box_xyxy<double> boxes.
+  void index_copying(std::size_t phrases, std::size_t key_bytes) {
+    m_slot_phrase.reserve(phrases);
+    m_slot_chain.reserve(phrases);
+    m_slot_truth.reserve(phrases);
+    m_key_to_sample.reserve(m_samples.size(), key_bytes);
+    // Copied ground truth (when the data set's types / boxes cannot be viewed in place): offsets
+    // into the stores first, spans once the stores stop growing.
+    std::vector<std::pair<std::size_t, std::size_t>> type_at, box_at;
+    for (std::size_t si = 0; si < m_samples.size(); ++si) {
+      const auto& s = *m_samples[si];
+      if (si + prefetch_ahead < m_samples.size()) prefetch_phrases(*m_samples[si + prefetch_ahead]);
+      m_key_to_sample.add_sample_key(std::string_view(s.image_id),
+                                     static_cast<long long>(s.sentence_index),
+                                     static_cast<std::uint32_t>(si));
+      std::uint32_t pi = 0;
+      for (const auto& p : s.phrases) {
+        if (is_evaluable(p)) {
+          m_slot_phrase.push_back(pi);
+          m_slot_chain.emplace_back(p.chain_id);
+          phrase_truth t{{}, {}, s.size};
+          if constexpr (detail::viewable_as_span<decltype(p.types), std::string>) {
+            t.types = std::span<const std::string>(p.types);
+          } else {
+            type_at.emplace_back(m_type_store.size(), 0);
+            for (const auto& ty : p.types) m_type_store.emplace_back(std::string_view(ty));
+            type_at.back().second = m_type_store.size() - type_at.back().first;
+          }
+          if constexpr (detail::viewable_as_span<decltype(p.boxes), box_xyxy<double>>) {
+            t.boxes = std::span<const box_xyxy<double>>(p.boxes);
+          } else {
+            box_at.emplace_back(m_box_store.size(), 0);
+            for (const auto& b : p.boxes) m_box_store.push_back(b);
+            box_at.back().second = m_box_store.size() - box_at.back().first;
+          }
+          m_slot_truth.push_back(t);
+        }
+        ++pi;
+      }
+      m_phrase_count[si] = pi;
+      m_slot_offset[si + 1] = m_slot_phrase.size();
+    }
+    for (std::size_t k = 0; k < type_at.size(); ++k)
+      m_slot_truth[k].types =
+          std::span<const std::string>(m_type_store.data() + type_at[k].first, type_at[k].second);
+    for (std::size_t k = 0; k < box_at.size(); ++k)
+      m_slot_truth[k].boxes =
+          std::span<const box_xyxy<double>>(m_box_store.data() + box_at[k].first, box_at[k].second);
+  }
+
+  /// Asks for the first KiB of a sample's phrases (where they are contiguous).
+  static void prefetch_phrases(const sample_type& s) noexcept {
+    if constexpr (std::ranges::contiguous_range<decltype(s.phrases)>) {
+      const char* b = reinterpret_cast<const char*>(std::ranges::data(s.phrases));
+      const std::size_t n =
+          std::min<std::size_t>(static_cast<std::size_t>(std::ranges::size(s.phrases)) *
+                                    sizeof(*std::ranges::data(s.phrases)),
+                                1024);
+      for (std::size_t o = 0; o < n; o += 64) detail::prefetch(b + o);
+    }
+  }
 
   std::size_t evaluable_count(std::size_t si) const {
     return m_slot_offset[si + 1] - m_slot_offset[si];
