@@ -188,6 +188,15 @@ TEST_CASE("evaluate: results do not depend on the thread count", "[eval]") {
   const auto a = evaluate(data, p, one);
   REQUIRE(a.phrases == 21000);
   CHECK(a.recall.nan_phrases > 0);
+  // Outcomes in data set order, each naming its sample, phrase and image (across the blocks of
+  // 4,096 phrases that fill them in parallel).
+  std::size_t wrong = 0;
+  for (std::size_t i = 0; i < a.outcomes.size(); ++i) {
+    const auto& o = a.outcomes[i];
+    wrong += o.sample != i / 3 || o.phrase != i % 3 || o.image != i / 3 ||
+             a.image_ids.at(o.image) != data[o.sample].image_id;
+  }
+  CHECK(wrong == 0);
   for (const unsigned threads : {2u, 3u}) {
     evaluation_options more;
     more.threads = threads;
@@ -210,5 +219,40 @@ TEST_CASE("evaluate: results do not depend on the thread count", "[eval]") {
                   (a.outcomes[i].top1_iou != a.outcomes[i].top1_iou &&
                    b.outcomes[i].top1_iou != b.outcomes[i].top1_iou));
     CHECK(differ == 0);
+  }
+}
+
+TEST_CASE("evaluate: outcomes name their sample, phrase and image across blocks", "[eval]") {
+  // Per image: sentence 0 with two evaluable phrases around a box-less one, sentence 1 with none,
+  // sentence 2 with one; 2,500 images, 7,500 outcomes: two blocks of 4,096 phrases.
+  std::vector<sample> ss;
+  for (int i = 0; i < 2500; ++i) {
+    const std::string id = std::to_string(90000 + i);
+    ss.push_back(make_sample(
+        id, 0,
+        {make_phrase("1", {"people"}, {{1, 1, 9, 9}}), make_phrase("0", {"notvisual"}, {}),
+         make_phrase("2", {"other"}, {{2, 2, 8, 8}})}));
+    ss.push_back(make_sample(id, 1, {make_phrase("0", {"notvisual"}, {})}));
+    ss.push_back(make_sample(id, 2, {make_phrase("3", {"scene"}, {{0, 0, 5, 5}})}));
+  }
+  const in_memory_dataset data("outcomes", std::move(ss));
+  evaluation_options o;
+  o.count_missing_as_miss = true;
+  for (const unsigned threads : {1u, 2u}) {
+    o.threads = threads;
+    const auto r = evaluate(data, prediction_set{}, o);
+    REQUIRE(r.outcomes.size() == 7500);
+    CHECK(r.sentences == 5000);
+    CHECK(r.images == 2500);
+    std::size_t wrong = 0;
+    for (std::size_t i = 0; i < r.outcomes.size(); ++i) {
+      const auto& out = r.outcomes[i];
+      const std::size_t image = i / 3, within = i % 3;
+      const std::size_t sample = image * 3 + (within == 2 ? 2 : 0);
+      const std::uint32_t phrase = within == 0 ? 0 : within == 1 ? 2 : 0;
+      wrong += out.sample != sample || out.phrase != phrase || out.image != image ||
+               out.source != outcome_source::missing || out.status != query_status::error;
+    }
+    CHECK(wrong == 0);
   }
 }

@@ -518,16 +518,59 @@ class evaluator {
         for (auto& m : block) m.add(none, m_slot_truth[k]);
       }
     }
-    // The built-in metrics: one copy per block of phrases, filled in parallel, merged in order.
+    // Dense image indices, per sample; samples of one image are usually adjacent, so only a
+    // change of image costs a map lookup.
+    std::vector<std::uint32_t> sample_image(m_samples.size(), 0);
+    {
+      std::unordered_map<std::string, std::uint32_t> image_index;
+      bool have_image = false;
+      std::uint32_t last_image_index = 0;
+      std::string_view last_image_view;
+      for (std::size_t si = 0; si < m_samples.size(); ++si) {
+        if (evaluable_count(si) == 0) continue;
+        ++res.sentences;
+        const std::string_view img(m_samples[si]->image_id);
+        if (!have_image || img != last_image_view) {
+          auto [iit, inserted] = image_index.emplace(
+              std::string(img), static_cast<std::uint32_t>(res.image_ids.size()));
+          if (inserted) res.image_ids.emplace_back(img);
+          last_image_index = iit->second;
+          last_image_view = img;
+          have_image = true;
+        }
+        sample_image[si] = last_image_index;
+      }
+    }
+    // The built-in metrics: one copy per block of phrases, filled in parallel, merged in order;
+    // the same pass lists each phrase's outcome (one per slot, in slot = data set order).
     std::vector<detail::builtin_metrics> blocks(m_user_blocks.size(), m_builtin);
+    res.outcomes.resize(m_slots.size());
     parallel_options popt;
     popt.threads = m_opt.threads;
     popt.min_work_per_thread = 1;
     detail::parallel_for(blocks.size(), 1, popt, [&](std::size_t b0, std::size_t b1) {
-      for (std::size_t b = b0; b < b1; ++b)
-        for (std::size_t k = b * eval_block_phrases;
-             k < std::min(m_slots.size(), (b + 1) * eval_block_phrases); ++k)
-          blocks[b].add_measured(m_slots[k], m_slot_truth[k]);
+      for (std::size_t b = b0; b < b1; ++b) {
+        const std::size_t k0 = b * eval_block_phrases;
+        const std::size_t k1 = std::min(m_slots.size(), (b + 1) * eval_block_phrases);
+        // The sample of slot k0: the last whose slots start at or before it.
+        std::size_t si = static_cast<std::size_t>(
+            std::upper_bound(m_slot_offset.begin(), m_slot_offset.end(), k0) -
+            m_slot_offset.begin() - 1);
+        for (std::size_t k = k0; k < k1; ++k) {
+          const auto& sl = m_slots[k];
+          blocks[b].add_measured(sl, m_slot_truth[k]);
+          while (m_slot_offset[si + 1] <= k) ++si;
+          phrase_outcome& o = res.outcomes[k];
+          o.sample = static_cast<std::uint32_t>(si);
+          o.phrase = m_slot_phrase[k];
+          o.image = sample_image[si];
+          o.source = sl.source;
+          o.hit_mask = sl.hits.mask;
+          o.has_nan = sl.hits.has_nan;
+          o.top1_iou = sl.top1.iou;
+          o.status = sl.source == outcome_source::given ? sl.status : query_status::error;
+        }
+      }
     });
     detail::builtin_metrics total = m_builtin;
     for (const auto& b : blocks) total.merge(b);
@@ -540,40 +583,6 @@ class evaluator {
     for (const auto& block : m_user_blocks)
       for (std::size_t i = 0; i < block.size(); ++i) res.metrics[i].merge(block[i]);
 
-    res.outcomes.reserve(m_slots.size());
-    // Dense image indices; samples of one image are usually adjacent, so only a change of image
-    // costs a map lookup.
-    std::unordered_map<std::string, std::uint32_t> image_index;
-    bool have_image = false;
-    std::uint32_t last_image_index = 0;
-    std::string_view last_image_view;
-    for (std::size_t si = 0; si < m_samples.size(); ++si) {
-      if (evaluable_count(si) == 0) continue;
-      const auto& s = *m_samples[si];
-      ++res.sentences;
-      const std::string_view img(s.image_id);
-      if (!have_image || img != last_image_view) {
-        auto [iit, inserted] =
-            image_index.emplace(std::string(img), static_cast<std::uint32_t>(res.image_ids.size()));
-        if (inserted) res.image_ids.emplace_back(img);
-        last_image_index = iit->second;
-        last_image_view = img;
-        have_image = true;
-      }
-      for (std::size_t k = m_slot_offset[si]; k < m_slot_offset[si + 1]; ++k) {
-        const auto& sl = m_slots[k];
-        phrase_outcome o;
-        o.sample = static_cast<std::uint32_t>(si);
-        o.phrase = m_slot_phrase[k];
-        o.image = last_image_index;
-        o.source = sl.source;
-        o.hit_mask = sl.hits.mask;
-        o.has_nan = sl.hits.has_nan;
-        o.top1_iou = sl.top1.iou;
-        o.status = sl.source == outcome_source::given ? sl.status : query_status::error;
-        res.outcomes.push_back(o);
-      }
-    }
     res.phrases = res.outcomes.size();
     res.images = res.image_ids.size();
     return res;
