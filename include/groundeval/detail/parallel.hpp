@@ -30,12 +30,17 @@ struct parallel_options {
 
 namespace detail {
 
+/// The threads a CPU driver may use: `threads`, or the hardware's where that is 0 (at least 1).
+inline unsigned thread_count(unsigned threads) noexcept {
+  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
 /// Calls fn(begin, end) on contiguous chunks of [0, n); `work_per_item` scales the threshold.
 /// Exceptions from workers are rethrown on the calling thread (the first one wins).
 template <class Fn>
 void parallel_for(std::size_t n, std::size_t work_per_item, const parallel_options& opt, Fn&& fn) {
   if (n == 0) return;
-  unsigned hw = opt.threads ? opt.threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned hw = thread_count(opt.threads);
   const std::size_t work = n * std::max<std::size_t>(work_per_item, 1);
   const std::size_t by_work =
       std::max<std::size_t>(1, work / std::max<std::size_t>(opt.min_work_per_thread, 1));
@@ -74,7 +79,7 @@ inline constexpr std::size_t dynamic_block = 64;
 /// Number of workers parallel_for_dynamic uses for n indices (0 threads = hardware
 /// concurrency; never more than there are blocks, at least 1).
 inline unsigned dynamic_worker_count(std::size_t n, unsigned threads) {
-  const unsigned t = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned t = thread_count(threads);
   return static_cast<unsigned>(
       std::max<std::size_t>(1, std::min<std::size_t>(t, (n + dynamic_block - 1) / dynamic_block)));
 }

@@ -202,6 +202,8 @@ class key_index {
     const std::string_view key(m_arena.data() + off, m_arena.size() - off);
     m_entries.push_back({fnv1a64(key), off, static_cast<std::uint32_t>(key.size()), value});
   }
+  /// Bytes of key text held.
+  std::size_t arena_bytes() const noexcept { return m_arena.size(); }
   /// Adds the keys of `o` (values unchanged).
   void append(const key_index& o) {
     const auto base = static_cast<std::uint32_t>(m_arena.size());
@@ -241,6 +243,19 @@ inline void prefetch(const void* p) noexcept {
   (void)p;
 #endif
 }
+
+/// Asks for the cache lines of the first min(bytes, 1 KiB) bytes at `p`: enough for the next
+/// item's boxes or phrases without flooding the cache with a long list.
+inline void prefetch_bytes(const void* p, std::size_t bytes) noexcept {
+  const char* b = static_cast<const char*>(p);
+  const std::size_t n = std::min<std::size_t>(bytes, 1024);
+  for (std::size_t o = 0; o < n; o += 64) prefetch(b + o);
+}
+
+/// How many items (samples, phrases, decoded entries) ahead of the one being worked on the
+/// loops that meet memory written by other threads fetch: far enough to hide a cache miss
+/// behind the work on the items between, near enough that the lines are still there.
+inline constexpr std::size_t prefetch_distance = 4;
 
 inline void note(evaluation_warnings& w, std::size_t max_examples, std::string msg) {
   if (w.examples.size() < max_examples) w.examples.push_back(std::move(msg));
@@ -289,19 +304,16 @@ class evaluator {
                   {},
                   {},
                   pointing_game(opt.protocol)} {
+    // Only the addresses here: the samples themselves are cold (other threads built them) and
+    // are read by the index below, on several threads where the ground truth is viewed in place.
     m_samples.reserve(std::ranges::size(data));
-    std::size_t phrases = 0, key_bytes = 0;  // bounds of what the stores below will hold
-    for (const auto& s : data) {
-      m_samples.push_back(&s);
-      phrases += static_cast<std::size_t>(std::ranges::distance(s.phrases));
-      key_bytes += std::string_view(s.image_id).size() + 12;
-    }
+    for (const auto& s : data) m_samples.push_back(&s);
     m_slot_offset.assign(m_samples.size() + 1, 0);
     m_phrase_count.assign(m_samples.size(), 0);
     if constexpr (views_only) {
-      index_in_parallel(key_bytes);
+      index_in_parallel();
     } else {
-      index_copying(phrases, key_bytes);
+      index_copying();
     }
     m_key_to_sample.build();
     m_slots.resize(m_slot_phrase.size());
@@ -445,12 +457,10 @@ class evaluator {
       for (std::size_t i = i0; i < i1; ++i) {
         // The boxes were decoded on other threads and lie wherever their allocations went:
         // fetch those of a phrase a few ahead while this one is measured.
-        if (i + prefetch_ahead < i1) {
-          const auto& ahead = m_slots[m_pending[i + prefetch_ahead]];
-          const char* b = reinterpret_cast<const char*>(ahead.boxes);
-          const std::size_t n = std::min<std::size_t>(ahead.count * sizeof(scored_box), 1024);
-          for (std::size_t o = 0; o < n; o += 64) detail::prefetch(b + o);
-          detail::prefetch(&m_slot_truth[m_pending[i + prefetch_ahead]]);
+        if (i + detail::prefetch_distance < i1) {
+          const auto& ahead = m_slots[m_pending[i + detail::prefetch_distance]];
+          detail::prefetch_bytes(ahead.boxes, ahead.count * sizeof(scored_box));
+          detail::prefetch(&m_slot_truth[m_pending[i + detail::prefetch_distance]]);
         }
         auto& sl = m_slots[m_pending[i]];
         const phrase_truth& truth = m_slot_truth[m_pending[i]];
@@ -590,8 +600,8 @@ class evaluator {
 
  private:
   using sample_type = std::ranges::range_value_t<const D>;
-  static constexpr std::size_t prefetch_ahead = 4;        // samples / phrases fetched ahead
   static constexpr std::size_t index_run_samples = 2048;  // fewest samples a thread indexes
+  static constexpr std::size_t typical_key_bytes = 24;    // "{image id}_{sentence}" (grows if more)
   using phrase_type = std::remove_cvref_t<std::ranges::range_reference_t<
       const std::remove_cvref_t<decltype(std::declval<const sample_type&>().phrases)>>>;
   /// Whether the ground truth is viewed in place (no copies into the stores).
@@ -604,11 +614,10 @@ class evaluator {
   /// cut into a few runs, each indexed on a thread of its own (counts and keys, then, once the
   /// slot offsets are known, the slots). The data set was built by other threads and is cold in
   /// this core's cache: a single thread spent most of its time waiting for it.
-  void index_in_parallel(std::size_t key_bytes) {
+  void index_in_parallel() {
     const std::size_t ns = m_samples.size();
-    const unsigned hw =
-        m_opt.threads ? m_opt.threads : std::max(1u, std::thread::hardware_concurrency());
-    const std::size_t runs = std::clamp<std::size_t>(ns / index_run_samples, 1, hw);
+    const std::size_t runs =
+        std::clamp<std::size_t>(ns / index_run_samples, 1, detail::thread_count(m_opt.threads));
     auto run_of = [&](std::size_t r) { return std::pair{ns * r / runs, ns * (r + 1) / runs}; };
     parallel_options popt;
     popt.threads = static_cast<unsigned>(runs);
@@ -617,9 +626,10 @@ class evaluator {
     detail::parallel_for(runs, 1, popt, [&](std::size_t r0, std::size_t r1) {
       for (std::size_t r = r0; r < r1; ++r) {
         const auto [b, e] = run_of(r);
-        keys[r].reserve(e - b, key_bytes / runs + 64);
+        keys[r].reserve(e - b, (e - b) * typical_key_bytes);
         for (std::size_t si = b; si < e; ++si) {
-          if (si + prefetch_ahead < e) prefetch_phrases(*m_samples[si + prefetch_ahead]);
+          if (si + detail::prefetch_distance < e)
+            prefetch_phrases(*m_samples[si + detail::prefetch_distance]);
           const auto& s = *m_samples[si];
           keys[r].add_sample_key(std::string_view(s.image_id),
                                  static_cast<long long>(s.sentence_index),
@@ -659,13 +669,20 @@ class evaluator {
         }
       }
     });
+    std::size_t key_bytes = 0;
+    for (const auto& k : keys) key_bytes += k.arena_bytes();
     m_key_to_sample.reserve(ns, key_bytes);
     for (const auto& k : keys) m_key_to_sample.append(k);
   }
 
   /// The same on one thread, copying the ground truth the data set cannot show as spans of
   /// std::string types and box_xyxy<double> boxes.
-  void index_copying(std::size_t phrases, std::size_t key_bytes) {
+  void index_copying() {
+    std::size_t phrases = 0, key_bytes = 0;  // bounds of what the stores below will hold
+    for (const sample_type* s : m_samples) {
+      phrases += static_cast<std::size_t>(std::ranges::distance(s->phrases));
+      key_bytes += std::string_view(s->image_id).size() + 12;
+    }
     m_slot_phrase.reserve(phrases);
     m_slot_chain.reserve(phrases);
     m_slot_truth.reserve(phrases);
@@ -675,7 +692,8 @@ class evaluator {
     std::vector<std::pair<std::size_t, std::size_t>> type_at, box_at;
     for (std::size_t si = 0; si < m_samples.size(); ++si) {
       const auto& s = *m_samples[si];
-      if (si + prefetch_ahead < m_samples.size()) prefetch_phrases(*m_samples[si + prefetch_ahead]);
+      if (si + detail::prefetch_distance < m_samples.size())
+        prefetch_phrases(*m_samples[si + detail::prefetch_distance]);
       m_key_to_sample.add_sample_key(std::string_view(s.image_id),
                                      static_cast<long long>(s.sentence_index),
                                      static_cast<std::uint32_t>(si));
@@ -716,14 +734,10 @@ class evaluator {
 
   /// Asks for the first KiB of a sample's phrases (where they are contiguous).
   static void prefetch_phrases(const sample_type& s) noexcept {
-    if constexpr (std::ranges::contiguous_range<decltype(s.phrases)>) {
-      const char* b = reinterpret_cast<const char*>(std::ranges::data(s.phrases));
-      const std::size_t n =
-          std::min<std::size_t>(static_cast<std::size_t>(std::ranges::size(s.phrases)) *
-                                    sizeof(*std::ranges::data(s.phrases)),
-                                1024);
-      for (std::size_t o = 0; o < n; o += 64) detail::prefetch(b + o);
-    }
+    if constexpr (std::ranges::contiguous_range<decltype(s.phrases)>)
+      detail::prefetch_bytes(std::ranges::data(s.phrases),
+                             static_cast<std::size_t>(std::ranges::size(s.phrases)) *
+                                 sizeof(*std::ranges::data(s.phrases)));
   }
 
   std::size_t evaluable_count(std::size_t si) const {

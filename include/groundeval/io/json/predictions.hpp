@@ -724,9 +724,9 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
         detail::drain_batches(*ch, [&](auto& b) {
           for (std::size_t i = 0; i < b.used; ++i) {
             // Decoded on other threads: fetch an entry's box lists and id a few entries ahead.
-            if (i + 4 < b.used) {
-              detail::prefetch(b.records[i + 4].boxes.data());
-              detail::prefetch(b.records[i + 4].image_id.data());
+            if (const std::size_t a = i + detail::prefetch_distance; a < b.used) {
+              detail::prefetch(b.records[a].boxes.data());
+              detail::prefetch(b.records[a].image_id.data());
             }
             add(b.records[i]);
           }
@@ -755,9 +755,9 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
   if (auto* ch = in.jsonl_batches()) {
     detail::drain_batches(*ch, [&](auto& b) {
       for (std::size_t i = 0; i < b.used; ++i) {
-        if (i + 4 < b.used) {  // as above
-          detail::prefetch(b.records[i + 4].result.boxes.data());
-          detail::prefetch(b.records[i + 4].image_id.data());
+        if (const std::size_t a = i + detail::prefetch_distance; a < b.used) {  // as above
+          detail::prefetch(b.records[a].result.boxes.data());
+          detail::prefetch(b.records[a].image_id.data());
         }
         ev.add(b.records[i]);
       }

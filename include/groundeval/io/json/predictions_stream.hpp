@@ -71,7 +71,7 @@ struct predictions_stream_sizes {
 /// Threads for a batch of `bytes` (at least 1, at most `threads` or the hardware's).
 inline unsigned predictions_threads(std::size_t bytes, unsigned threads,
                                     const predictions_stream_sizes& sizes) {
-  const unsigned hw = threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  const unsigned hw = detail::thread_count(threads);
   const std::size_t by_size =
       std::max<std::size_t>(1, bytes / std::max<std::size_t>(sizes.bytes_per_thread, 1));
   return static_cast<unsigned>(std::min<std::size_t>({hw, by_size, 64}));
