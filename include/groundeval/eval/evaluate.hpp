@@ -462,6 +462,12 @@ class evaluator {
           detail::prefetch_bytes(ahead.boxes, ahead.count * sizeof(scored_box));
           detail::prefetch(&m_slot_truth[m_pending[i + detail::prefetch_distance]]);
         }
+        // The ground truth's boxes: their address is in a phrase_truth fetched above, so half
+        // as far ahead.
+        if (i + detail::prefetch_distance / 2 < i1) {
+          const auto& t = m_slot_truth[m_pending[i + detail::prefetch_distance / 2]];
+          detail::prefetch_bytes(t.boxes.data(), t.boxes.size_bytes());
+        }
         auto& sl = m_slots[m_pending[i]];
         const phrase_truth& truth = m_slot_truth[m_pending[i]];
         const phrase_prediction pred = sl.prediction();
