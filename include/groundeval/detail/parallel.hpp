@@ -31,8 +31,11 @@ struct parallel_options {
 namespace detail {
 
 /// The threads a CPU driver may use: `threads`, or the hardware's where that is 0 (at least 1).
+/// The hardware's count is asked once per process: glibc reads /sys/devices/system/cpu/online
+/// each time (three system calls), and an evaluation asked nine times.
 inline unsigned thread_count(unsigned threads) noexcept {
-  return threads ? threads : std::max(1u, std::thread::hardware_concurrency());
+  static const unsigned hardware = std::max(1u, std::thread::hardware_concurrency());
+  return threads ? threads : hardware;
 }
 
 /// Calls fn(begin, end) on contiguous chunks of [0, n); `work_per_item` scales the threshold.
