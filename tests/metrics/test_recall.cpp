@@ -13,6 +13,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <utility>
 #include <vector>
 
 using namespace groundeval;
@@ -134,6 +135,37 @@ TEST_CASE("recall_at_k counts a phrase once in all and once per type", "[recall]
   CHECK(a.result().categories.at("other").hits == t.categories.at("other").hits);
   recall_at_k c(recall_options{{1}, 0.5, gt_protocol::merged_box});
   CHECK_THROWS_AS(a.merge(c), groundeval::error);
+}
+
+TEST_CASE("recall_at_k: copies and assignments count on their own", "[recall]") {
+  // recall_at_k remembers where its last categories are in its own table; a copy (the
+  // evaluator copies a prototype per block) must not add to the original's.
+  const std::vector<bx> gt{{0, 0, 10, 10}};
+  const std::vector<std::string> people{"people"}, both{"people", "clothing"};
+  const auto good = ranked({{0, 0, 10, 10}});
+  recall_at_k a;
+  a.add({good}, {gt, people, {}});
+  recall_at_k b = a;
+  b.add({good}, {gt, people, {}});
+  b.add({good}, {gt, both, {}});
+  a.add({good}, {gt, people, {}});
+  CHECK(a.result().categories.at("all").total == 2);
+  CHECK(a.result().categories.at("people").total == 2);
+  CHECK(a.result().categories.count("clothing") == 0);
+  CHECK(b.result().categories.at("all").total == 3);
+  CHECK(b.result().categories.at("people").total == 3);
+  CHECK(b.result().categories.at("clothing").total == 1);
+  recall_at_k c;
+  c.add({good}, {gt, both, {}});
+  c = a;  // takes a's counts; adds go to c's own table
+  c.add({good}, {gt, both, {}});
+  CHECK(a.result().categories.at("all").total == 2);
+  CHECK(a.result().categories.count("clothing") == 0);
+  CHECK(c.result().categories.at("all").total == 3);
+  CHECK(c.result().categories.at("clothing").total == 1);
+  recall_at_k d = std::move(c);
+  d.add({good}, {gt, people, {}});
+  CHECK(d.result().categories.at("people").total == 4);
 }
 
 TEST_CASE("recall options are validated", "[recall]") {
