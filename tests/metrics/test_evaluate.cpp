@@ -82,6 +82,46 @@ TEST_CASE("evaluate: first duplicate wins, unknown ids are counted warnings", "[
   CHECK(r.warnings.examples[0].find("preds.json: entry #2") == 0);
 }
 
+TEST_CASE("evaluate: entries added as blocks count as added one by one", "[eval]") {
+  const auto data = fixture();
+  auto p = good_mdetr();
+  p.sentences.push_back(
+      sent("100", "0", {ranked({{500, 500, 600, 600}}), ranked({{500, 500, 600, 600}})}));
+  p.sentences.push_back(sent("999", "0", {ranked({{0, 0, 1, 1}})}));
+  p.sentences.push_back(sent("100", "1", {ranked({{0, 0, 1, 1}})}));
+  p.sentences[0].boxes[1].clear();  // an empty list among others
+  const auto one_by_one = evaluate(data, p);
+  // Two blocks (the first holds entries 0-2), as the streaming readers hand them over.
+  sentence_prediction_block first, second;
+  for (std::size_t i = 0; i < p.sentences.size(); ++i)
+    (i < 3 ? first : second).append(p.sentences[i]);
+  REQUIRE(first.size() == 3);
+  CHECK(first.list(first[0], 0).size() == 1);
+  CHECK(first.list(first[0], 1).empty());
+  evaluator<in_memory_dataset> ev(data, {}, "preds.json");
+  ev.add(first);
+  ev.add(second);
+  const auto blocks = ev.finish();
+  CHECK(blocks.recall.recall(1) == one_by_one.recall.recall(1));
+  CHECK(blocks.recall.recall(5) == one_by_one.recall.recall(5));
+  CHECK(blocks.recall.empty_lists == 1);
+  CHECK(blocks.warnings.duplicate_sentences == 1);
+  CHECK(blocks.warnings.unknown_images == 1);
+  CHECK(blocks.warnings.unexpected_sentences == 1);
+  CHECK(blocks.warnings.examples == one_by_one.warnings.examples);  // same entry numbers
+  REQUIRE(blocks.outcomes.size() == one_by_one.outcomes.size());
+  for (std::size_t k = 0; k < blocks.outcomes.size(); ++k)
+    CHECK(blocks.outcomes[k].hit_mask == one_by_one.outcomes[k].hit_mask);
+
+  // A wrong number of lists in a block names the entry's position among all added.
+  sentence_prediction_block bad;
+  bad.append(p.sentences[1]);
+  bad.append(sent("100", "0", {ranked({{0, 0, 1, 1}})}));
+  evaluator<in_memory_dataset> ev2(data, {}, "preds.json");
+  CHECK_THROWS_WITH(ev2.add(bad),
+                    Catch::Contains("preds.json: entry #1: got 1 phrase lists, expected 2"));
+}
+
 TEST_CASE("evaluate: missing predictions are an error unless counted", "[eval]") {
   const auto data = fixture();
   auto p = good_mdetr();

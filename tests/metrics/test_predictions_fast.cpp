@@ -15,6 +15,7 @@
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <deque>
 #include <fstream>
 #include <limits>
 #include <memory>
@@ -344,9 +345,12 @@ struct mdetr_outcome {
   bool used_reference = false;
 };
 
-mdetr_outcome fast_mdetr(const std::string& text, predictions_read_options o,
-                         const detail::predictions_stream_sizes& sizes) {
-  mdetr_outcome out;
+/// The list `text` streamed through consume(), end_batch() into `out` (its error or the
+/// fallback to the reference).
+template <class Consume, class EndBatch>
+void stream_into(mdetr_outcome& out, const std::string& text, predictions_read_options o,
+                 const detail::predictions_stream_sizes& sizes, Consume consume,
+                 EndBatch end_batch) {
   try {
     detail::memory_istream in(text);
     detail::stream_mdetr_predictions(
@@ -354,12 +358,44 @@ mdetr_outcome fast_mdetr(const std::string& text, predictions_read_options o,
         [&text]() -> std::unique_ptr<std::istream> {
           return std::make_unique<detail::memory_istream>(text);
         },
-        [&](sentence_prediction& sp) { out.entries.push_back(sp); }, [] {}, sizes);
+        consume, end_batch, sizes);
   } catch (const groundeval::error& e) {
     out.error = e.what();
   } catch (const detail::use_reference_parser&) {
     out.used_reference = true;
   }
+}
+
+mdetr_outcome fast_mdetr(const std::string& text, predictions_read_options o,
+                         const detail::predictions_stream_sizes& sizes) {
+  mdetr_outcome out;
+  stream_into(
+      out, text, o, sizes, [&](sentence_prediction& sp) { out.entries.push_back(sp); }, [] {});
+  return out;
+}
+
+// The same list through the block interface, the blocks read back only at the end of their
+// batch (they must stay valid until then): each piece's block swapped for an empty one, as the
+// decoding thread does, or left to the reader, as the evaluator's path for pipes does. (After
+// an error or use_reference_parser the entries are not used.)
+mdetr_outcome fast_mdetr_blocks(const std::string& text, predictions_read_options o,
+                                const detail::predictions_stream_sizes& sizes, bool swap) {
+  mdetr_outcome out;
+  std::deque<sentence_prediction_block> taken;
+  std::vector<const sentence_prediction_block*> batch;
+  stream_into(
+      out, text, o, sizes,
+      [&](sentence_prediction_block& b) {
+        if (swap) std::swap(taken.emplace_back(), b);
+        batch.push_back(swap ? &taken.back() : &b);
+      },
+      [&] {
+        for (const sentence_prediction_block* b : batch)
+          for (std::size_t i = 0; i < b->size(); ++i)
+            out.entries.push_back(b->to_sentence_prediction(i));
+        batch.clear();
+        taken.clear();
+      });
   return out;
 }
 
@@ -373,6 +409,15 @@ void check_mdetr(const std::string& text, predictions_read_options o,
   }
   const mdetr_outcome got = fast_mdetr(text, o, sizes);
   INFO(text.substr(0, 400));
+  for (const bool swap : {false, true}) {
+    const mdetr_outcome blocks = fast_mdetr_blocks(text, o, sizes, swap);
+    REQUIRE(blocks.used_reference == got.used_reference);
+    REQUIRE(blocks.error == got.error);
+    if (got.used_reference || !got.error.empty()) continue;
+    REQUIRE(blocks.entries.size() == got.entries.size());
+    for (std::size_t i = 0; i < got.entries.size(); ++i)
+      REQUIRE(identical(blocks.entries[i], got.entries[i]));
+  }
   if (got.used_reference) return;  // the reference then decides: equal by construction
   REQUIRE(got.error == want.error);
   REQUIRE(got.entries.size() == (want.error.empty() ? want.entries.size() : got.entries.size()));

@@ -322,56 +322,17 @@ class evaluator {
 
   /// Matches one sentence in MDETR's layout; its boxes must live until measure_pending().
   void add(const sentence_prediction& sp) {
-    const std::size_t item = m_items++;
-    layout(false);
-    auto& warn = m_warn;
-    const std::size_t max_ex = m_opt.max_examples;
-    m_key.assign(sp.image_id);
-    m_key += '_';
-    m_key += sp.sentence_id;
-    const std::uint32_t* it = m_key_to_sample.find(m_key);
-    const bool known = it && evaluable_count(*it) > 0;
-    if (known && m_seen[*it]) {
-      ++warn.duplicate_sentences;
-      detail::note(warn, max_ex,
-                   item_where(item) + ": duplicate prediction for image " + sp.image_id +
-                       " sentence " + sp.sentence_id + " ignored (first wins)");
-      return;
+    add_sentence(sp.image_id, sp.sentence_id, sp.boxes.size(),
+                 [&sp](std::size_t j) { return std::span<const scored_box>(sp.boxes[j]); });
+  }
+  /// Matches the entries of a block in order (as add() of each); the block must live until
+  /// measure_pending().
+  void add(const sentence_prediction_block& b) {
+    for (std::size_t i = 0; i < b.size(); ++i) {
+      const auto& e = b[i];
+      add_sentence(e.image_id, e.sentence_id, e.lists,
+                   [&b, &e](std::size_t j) { return b.list(e, j); });
     }
-    if (!known) {
-      if (!known_image(sp.image_id)) {
-        ++warn.unknown_images;
-        detail::note(warn, max_ex, item_where(item) + ": unknown image " + sp.image_id);
-      } else if (!it) {
-        ++warn.unknown_sentences;
-        detail::note(
-            warn, max_ex,
-            item_where(item) + ": image " + sp.image_id + " has no sentence " + sp.sentence_id);
-      } else if (!sp.boxes.empty()) {
-        ++warn.unexpected_sentences;
-        detail::note(warn, max_ex,
-                     item_where(item) + ": image " + sp.image_id + " sentence " + sp.sentence_id +
-                         " has no evaluable phrase; its boxes are ignored");
-      }
-      return;
-    }
-    const std::uint32_t si = *it;
-    m_seen[si] = 1;
-    const std::size_t need = evaluable_count(si);
-    if (sp.boxes.size() != need) {
-      const std::string msg = "got " + std::to_string(sp.boxes.size()) +
-                              " phrase lists, expected " + std::to_string(need) + " for sentence " +
-                              sp.sentence_id + " in image " + sp.image_id;
-      if (!m_opt.count_invalid_as_miss) throw error(error_kind::invalid, item_where(item), 0, msg);
-      ++warn.invalid_sentences;
-      detail::note(warn, max_ex, item_where(item) + ": " + msg + " (counted as misses)");
-      for (std::size_t e = 0; e < need; ++e)
-        m_slots[m_slot_offset[si] + e].source = outcome_source::invalid;
-      return;
-    }
-    for (std::size_t e = 0; e < need; ++e)
-      give(m_slot_offset[si] + e, sp.boxes[e].data(), sp.boxes[e].size(),
-           sp.boxes[e].empty() ? query_status::empty : query_status::ok, -1.0, nullptr);
   }
 
   /// Matches one phrase record (JSON Lines layout); it must live until measure_pending().
@@ -757,6 +718,64 @@ class evaluator {
     if (m_has_phrases && m_has_sentences)
       throw error(error_kind::invalid, m_source, 0,
                   "a prediction set must hold either per-sentence or per-phrase entries, not both");
+  }
+  /// add() of an MDETR-layout entry: `lists` phrase lists, list(j) the j-th as a span of boxes.
+  template <class ListAt>
+  void add_sentence(std::string_view image_id, std::string_view sentence_id, std::size_t lists,
+                    ListAt list) {
+    const std::size_t item = m_items++;
+    layout(false);
+    auto& warn = m_warn;
+    const std::size_t max_ex = m_opt.max_examples;
+    m_key.assign(image_id);
+    m_key += '_';
+    m_key += sentence_id;
+    const std::uint32_t* it = m_key_to_sample.find(m_key);
+    const bool known = it && evaluable_count(*it) > 0;
+    if (known && m_seen[*it]) {
+      ++warn.duplicate_sentences;
+      detail::note(warn, max_ex,
+                   item_where(item) + ": duplicate prediction for image " + std::string(image_id) +
+                       " sentence " + std::string(sentence_id) + " ignored (first wins)");
+      return;
+    }
+    if (!known) {
+      if (!known_image(image_id)) {
+        ++warn.unknown_images;
+        detail::note(warn, max_ex, item_where(item) + ": unknown image " + std::string(image_id));
+      } else if (!it) {
+        ++warn.unknown_sentences;
+        detail::note(warn, max_ex,
+                     item_where(item) + ": image " + std::string(image_id) + " has no sentence " +
+                         std::string(sentence_id));
+      } else if (lists != 0) {
+        ++warn.unexpected_sentences;
+        detail::note(warn, max_ex,
+                     item_where(item) + ": image " + std::string(image_id) + " sentence " +
+                         std::string(sentence_id) +
+                         " has no evaluable phrase; its boxes are ignored");
+      }
+      return;
+    }
+    const std::uint32_t si = *it;
+    m_seen[si] = 1;
+    const std::size_t need = evaluable_count(si);
+    if (lists != need) {
+      const std::string msg = "got " + std::to_string(lists) + " phrase lists, expected " +
+                              std::to_string(need) + " for sentence " + std::string(sentence_id) +
+                              " in image " + std::string(image_id);
+      if (!m_opt.count_invalid_as_miss) throw error(error_kind::invalid, item_where(item), 0, msg);
+      ++warn.invalid_sentences;
+      detail::note(warn, max_ex, item_where(item) + ": " + msg + " (counted as misses)");
+      for (std::size_t e = 0; e < need; ++e)
+        m_slots[m_slot_offset[si] + e].source = outcome_source::invalid;
+      return;
+    }
+    for (std::size_t e = 0; e < need; ++e) {
+      const std::span<const scored_box> l = list(e);
+      give(m_slot_offset[si] + e, l.data(), l.size(),
+           l.empty() ? query_status::empty : query_status::ok, -1.0, nullptr);
+    }
   }
   void give(std::size_t slot, const scored_box* boxes, std::size_t count, query_status status,
             double latency_s, const query_result* answer) {

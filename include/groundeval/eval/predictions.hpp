@@ -12,6 +12,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -25,6 +26,80 @@ struct sentence_prediction {
   std::string sentence_id;  ///< likewise ("3" for 3 and for "3"); matched as "{image}_{sentence}"
   std::vector<std::vector<scored_box>> boxes;  ///< one ranked list per evaluable phrase
   std::size_t item = 0;                        ///< 0-based position in its file (for messages)
+};
+
+/// Entries of MDETR's layout decoded into shared storage: all the boxes of the block in one
+/// vector, each entry's phrase lists ranges of it. The streaming readers decode each piece of a
+/// file into a block (a few allocations, reused from batch to batch, where sentence_prediction
+/// takes one per phrase list) and evaluator::add(block) matches its entries in order.
+class sentence_prediction_block {
+ public:
+  struct entry {
+    std::string image_id;                   ///< as in sentence_prediction
+    std::string sentence_id;                ///< as in sentence_prediction
+    std::size_t first_list = 0, lists = 0;  ///< its phrase lists: [first_list, + lists)
+    std::size_t item = 0;                   ///< 0-based position in its file (for messages)
+  };
+
+  std::size_t size() const noexcept { return m_used; }
+  bool empty() const noexcept { return m_used == 0; }
+  entry& operator[](std::size_t i) noexcept { return m_entries[i]; }
+  const entry& operator[](std::size_t i) const noexcept { return m_entries[i]; }
+  /// The j-th phrase list of `e` (an entry of this block).
+  std::span<const scored_box> list(const entry& e, std::size_t j) const noexcept {
+    const std::size_t k = e.first_list + j;
+    return {m_boxes.data() + m_list_begin[k], m_list_begin[k + 1] - m_list_begin[k]};
+  }
+  /// Empties the block, keeping its memory.
+  void clear() noexcept {
+    m_used = 0;
+    m_list_begin.resize(1);
+    m_boxes.clear();
+  }
+  void reserve_boxes(std::size_t n) { m_boxes.reserve(n); }
+
+  // Building, an entry at a time: begin_entry(), then per phrase list add_box()... end_list().
+  entry& begin_entry() {
+    if (m_used == m_entries.size()) m_entries.emplace_back();
+    entry& e = m_entries[m_used++];
+    e.first_list = m_list_begin.size() - 1;
+    e.lists = 0;
+    e.item = 0;
+    return e;
+  }
+  void add_box(const scored_box& b) { m_boxes.push_back(b); }
+  void end_list(entry& e) {
+    m_list_begin.push_back(m_boxes.size());
+    ++e.lists;
+  }
+  /// Appends a copy of `sp`.
+  void append(const sentence_prediction& sp) {
+    entry& e = begin_entry();
+    e.image_id = sp.image_id;
+    e.sentence_id = sp.sentence_id;
+    e.item = sp.item;
+    for (const auto& l : sp.boxes) {
+      m_boxes.insert(m_boxes.end(), l.begin(), l.end());
+      end_list(e);
+    }
+  }
+  /// Entry i as a sentence_prediction of its own.
+  sentence_prediction to_sentence_prediction(std::size_t i) const {
+    const entry& e = m_entries[i];
+    sentence_prediction sp{e.image_id, e.sentence_id, {}, e.item};
+    sp.boxes.reserve(e.lists);
+    for (std::size_t j = 0; j < e.lists; ++j) {
+      const auto l = list(e, j);
+      sp.boxes.emplace_back(l.begin(), l.end());
+    }
+    return sp;
+  }
+
+ private:
+  std::vector<entry> m_entries;  // [0, m_used) hold the block; the rest is kept for reuse
+  std::size_t m_used = 0;
+  std::vector<std::size_t> m_list_begin{0};  // list k: [m_list_begin[k], m_list_begin[k + 1])
+  std::vector<scored_box> m_boxes;
 };
 
 /// One phrase query in the project's JSON Lines format (docs/metrics.md has the schema).

@@ -555,15 +555,16 @@ class predictions_input {
     st->options = opt;
     std::istream* f = &stream();
     if (m_opened.format == predictions_format::mdetr_json) {
-      st->mdetr = std::make_unique<detail::batch_channel<sentence_prediction>>(decoder::ahead);
+      st->mdetr =
+          std::make_unique<detail::batch_channel<sentence_prediction_block>>(decoder::ahead);
       st->thread = std::thread([ch = st->mdetr.get(), f, path = m_path, opt] {
         produce(*ch, [&] {
           auto cur = ch->take_free();
           detail::stream_mdetr_file(
               *f, path, opt,
-              [&](sentence_prediction& sp) {
+              [&](sentence_prediction_block& b) {  // a piece's entries
                 if (cur.used == cur.records.size()) cur.records.emplace_back();
-                std::swap(cur.records[cur.used++], sp);  // the reader reuses what it gets back
+                std::swap(cur.records[cur.used++], b);  // the reader reuses what it gets back
               },
               [&] {
                 ch->push(std::move(cur));
@@ -595,8 +596,9 @@ class predictions_input {
   const predictions_read_options* decoding_options() const noexcept {
     return m_decoder ? &m_decoder->options : nullptr;
   }
-  /// The decoded batches of an MDETR list / of JSON Lines once decoding has started, else null.
-  detail::batch_channel<sentence_prediction>* mdetr_batches() noexcept {
+  /// The decoded batches of an MDETR list (a block per piece of the file) / of JSON Lines once
+  /// decoding has started, else null.
+  detail::batch_channel<sentence_prediction_block>* mdetr_batches() noexcept {
     return m_decoder ? m_decoder->mdetr.get() : nullptr;
   }
   detail::batch_channel<phrase_prediction_record>* jsonl_batches() noexcept {
@@ -607,7 +609,7 @@ class predictions_input {
   struct decoder {
     static constexpr std::size_t ahead = 2;  // decoded batches waiting at most
     predictions_read_options options;
-    std::unique_ptr<detail::batch_channel<sentence_prediction>> mdetr;
+    std::unique_ptr<detail::batch_channel<sentence_prediction_block>> mdetr;
     std::unique_ptr<detail::batch_channel<phrase_prediction_record>> jsonl;
     std::thread thread;
     ~decoder() {
@@ -709,12 +711,13 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
   if (format == predictions_format::mdetr_json) {
     // An entry the evaluator rejects is reported once the whole list is known to be readable:
     // reading it first (a syntax error anywhere, a malformed entry) takes precedence.
+    // (A block's entries after a rejected one are not matched: the first rejection is final.)
     std::exception_ptr rejected;
     evaluator<D>* to = &ev;
-    auto add = [&](const sentence_prediction& sp) {
+    auto add = [&](const auto& entries) {  // a sentence_prediction or a block of them
       if (rejected) return;
       try {
-        to->add(sp);
+        to->add(entries);
       } catch (const error&) {
         rejected = std::current_exception();
       }
@@ -722,14 +725,7 @@ evaluation_result evaluate_predictions(const D& data, predictions_input& in,
     try {
       if (auto* ch = in.mdetr_batches())
         detail::drain_batches(*ch, [&](auto& b) {
-          for (std::size_t i = 0; i < b.used; ++i) {
-            // Decoded on other threads: fetch an entry's box lists and id a few entries ahead.
-            if (const std::size_t a = i + detail::prefetch_distance; a < b.used) {
-              detail::prefetch(b.records[a].boxes.data());
-              detail::prefetch(b.records[a].image_id.data());
-            }
-            add(b.records[i]);
-          }
+          for (std::size_t i = 0; i < b.used; ++i) add(b.records[i]);
           ev.measure_pending();
         });
       else

@@ -341,22 +341,21 @@ inline bool mdetr_entry(element e, const predictions_read_options& opt, sentence
 /// rounded double of its text (Clinger's exact fast path, else std::from_chars).
 class plain_mdetr_reader {
  public:
-  /// Reads the whole list `text` (followed by SIMDJSON_PADDING readable bytes) into
-  /// entries[0, used), reusing their memory; false (and `used` unspecified) when the text is not
-  /// in the plain form.
-  static bool read(std::string_view text, std::vector<sentence_prediction>& entries,
-                   std::size_t& used) {
-    used = 0;
+  /// Reads the whole list `text` (followed by SIMDJSON_PADDING readable bytes) into `out`
+  /// (emptied first, its memory reused); false (and `out` unspecified) when the text is not in
+  /// the plain form.
+  static bool read(std::string_view text, sentence_prediction_block& out) {
+    out.clear();
     if (text.empty() || text.back() != ']') return false;
-    plain_mdetr_reader r(text);
+    // A box takes ~40 bytes of text and 40 of memory: one allocation for a typical piece.
+    out.reserve_boxes(text.size() / sizeof(scored_box) + 16);
+    plain_mdetr_reader r(text, out);
     r.ws();
     if (!r.eat('[')) return false;
     r.ws();
     if (!r.eat(']')) {
       for (;;) {
-        if (used == entries.size()) entries.emplace_back();
-        if (!r.entry(entries[used])) return false;
-        ++used;
+        if (!r.entry(out.begin_entry())) return false;
         r.ws();
         if (r.eat(']')) break;
         if (!r.eat(',')) return false;
@@ -368,7 +367,8 @@ class plain_mdetr_reader {
   }
 
  private:
-  explicit plain_mdetr_reader(std::string_view t) : m_p(t.data()), m_end(t.data() + t.size()) {}
+  plain_mdetr_reader(std::string_view t, sentence_prediction_block& out)
+      : m_p(t.data()), m_end(t.data() + t.size()), m_out(out) {}
 
   void ws() noexcept {
     while (m_p < m_end && (*m_p == ' ' || *m_p == '\n' || *m_p == '\r' || *m_p == '\t')) ++m_p;
@@ -497,22 +497,20 @@ class plain_mdetr_reader {
     out.assign(buf, r.ptr);
     return true;
   }
-  bool box_lists(std::vector<std::vector<scored_box>>& lists) {
+  /// The entry's phrase lists, appended to the block.
+  bool box_lists(sentence_prediction_block::entry& e) {
     if (!eat('[')) return false;
-    std::size_t j = 0;
     ws();
     if (!eat(']')) {
       for (;;) {
-        if (j == lists.size()) lists.emplace_back();
-        if (!box_list(lists[j])) return false;
-        ++j;
+        if (!box_list()) return false;
+        m_out.end_list(e);
         ws();
         if (eat(']')) break;
         if (!eat(',')) return false;
         ws();
       }
     }
-    lists.resize(j);
     return true;
   }
   /// One coordinate of a box and the separator after it.
@@ -525,14 +523,12 @@ class plain_mdetr_reader {
     ws();
     return eat(separator);
   }
-  /// Boxes are collected in m_boxes and copied once: growing each fresh list one box at a time
-  /// took five allocations for a list of ten (a third of the reading time on a new batch).
-  bool box_list(std::vector<scored_box>& out) {
-    out.clear();
+  /// One phrase list's boxes, appended to the block's (one vector for all the lists of a piece:
+  /// a vector per list took an allocation each, and its growth a system call every few pages).
+  bool box_list() {
     if (!eat('[')) return false;
     ws();
     if (eat(']')) return true;
-    m_boxes.clear();
     for (;;) {
       if (!eat('[')) return false;
       // Four named coordinates rather than an array: the array went through memory, and reading
@@ -541,20 +537,14 @@ class plain_mdetr_reader {
       if (!coordinate(x1, ',') || !coordinate(y1, ',') || !coordinate(x2, ',') ||
           !coordinate(y2, ']'))
         return false;
-      m_boxes.push_back({{x1, y1, x2, y2}, 0.0});
+      m_out.add_box({{x1, y1, x2, y2}, 0.0});
       ws();
-      if (eat(']')) {
-        // resize + memcpy: assign() copied element by element (scored_box is not trivial).
-        static_assert(std::is_trivially_copyable_v<scored_box>);
-        out.resize(m_boxes.size());
-        std::memcpy(out.data(), m_boxes.data(), m_boxes.size() * sizeof(scored_box));
-        return true;
-      }
+      if (eat(']')) return true;
       if (!eat(',')) return false;
       ws();
     }
   }
-  bool entry(sentence_prediction& sp) {
+  bool entry(sentence_prediction_block::entry& sp) {
     if (!eat('{')) return false;
     unsigned seen = 0;
     for (;;) {
@@ -574,7 +564,7 @@ class plain_mdetr_reader {
         ok = id(sp.sentence_id);
       } else if (key == "boxes") {
         bit = 4;
-        ok = box_lists(sp.boxes);
+        ok = box_lists(sp);
       }
       if (!ok || (seen & bit)) return false;
       seen |= bit;
@@ -586,7 +576,7 @@ class plain_mdetr_reader {
 
   const char* m_p;
   const char* m_end;
-  std::vector<scored_box> m_boxes;  // the list being read
+  sentence_prediction_block& m_out;
 };
 
 }  // namespace groundeval::detail::simdjson_predictions

@@ -46,6 +46,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -466,10 +467,9 @@ inline std::size_t top_level_commas(const char* d, std::size_t b, std::size_t e,
 
 /// A run of entries between two separators of a batch; a thread decodes several in a row.
 struct piece {
-  std::size_t begin = 0, end = 0;            ///< in the stream buffer; d[begin] is '[' or ','
-  bool last = false;                         ///< ends with the list's ']'
-  std::vector<sentence_prediction> entries;  ///< [0, used) decoded; kept to reuse their memory
-  std::size_t used = 0;
+  std::size_t begin = 0, end = 0;     ///< in the stream buffer; d[begin] is '[' or ','
+  bool last = false;                  ///< ends with the list's ']'
+  sentence_prediction_block entries;  ///< decoded; kept to reuse its memory
   enum { ok, syntax, structure } state = ok;
 
   /// The piece as a JSON list: "[" + its entries + "]".
@@ -487,21 +487,22 @@ struct piece {
   }
 };
 
-/// What one thread needs to decode pieces: a simdjson parser and a padded copy of the piece.
+/// What one thread needs to decode pieces: a simdjson parser, a padded copy of the piece and
+/// an entry for the simdjson path.
 struct piece_decoder {
   simdjson::dom::parser parser;
   std::unique_ptr<char[]> text;
   std::size_t cap = 0;
+  sentence_prediction entry;
 
-  /// Parses `p`; with `decode`, its entries into p.entries[0, p.used).
+  /// Parses `p`; with `decode`, its entries into p.entries.
   void parse(const char* d, piece& p, bool decode, const predictions_read_options& opt) {
     const std::string_view t = p.bracketed(d, text, cap);
-    p.used = 0;
-    if (decode && simdjson_predictions::plain_mdetr_reader::read(t, p.entries, p.used)) {
+    if (decode && simdjson_predictions::plain_mdetr_reader::read(t, p.entries)) {
       p.state = piece::ok;
       return;
     }
-    p.used = 0;
+    p.entries.clear();
     simdjson::dom::element doc;
     simdjson::dom::array list;
     if (parser.parse(t.data(), t.size(), false).get(doc) != simdjson::SUCCESS ||
@@ -512,23 +513,24 @@ struct piece_decoder {
     p.state = piece::ok;
     if (!decode) return;
     for (simdjson::dom::element e : list) {
-      if (p.used == p.entries.size()) p.entries.emplace_back();
-      if (!simdjson_predictions::mdetr_entry(e, opt, p.entries[p.used])) {
+      if (!simdjson_predictions::mdetr_entry(e, opt, entry)) {
         p.state = piece::structure;
         return;
       }
-      ++p.used;
+      p.entries.append(entry);
     }
   }
 };
 
 }  // namespace mdetr_stream
 
-/// Streams the MDETR predictions list read from `is` through consume(sentence_prediction&) in
-/// file order, calling end_batch() after each batch. `reopen()` returns the same bytes again
-/// from their start (a std::unique_ptr<std::istream>), only used to locate a syntax error.
-/// Throws the reference parser's error (see the top of this file for which one), or
-/// use_reference_parser. consume() must not throw.
+/// Streams the MDETR predictions list read from `is` through consume() in file order, calling
+/// end_batch() after each batch: consume(sentence_prediction_block&) takes the entries a piece
+/// of a batch at a time (and may swap the block for another: the next piece is decoded into
+/// whatever block is left, emptied), consume(sentence_prediction&) an entry at a time.
+/// `reopen()` returns the same bytes again from their start (a std::unique_ptr<std::istream>),
+/// only used to locate a syntax error. Throws the reference parser's error (see the top of this
+/// file for which one), or use_reference_parser. consume() must not throw.
 template <class Reopen, class Consume, class EndBatch>
 void stream_mdetr_predictions(std::istream& is, const std::string& source,
                               const predictions_read_options& opt, Reopen reopen, Consume consume,
@@ -568,6 +570,7 @@ void stream_mdetr_predictions(std::istream& is, const std::string& source,
   std::vector<std::size_t> commas;
   std::size_t item = 0;
   std::exception_ptr malformed;  // the first malformed entry, reported after the syntax check
+  constexpr bool by_block = std::is_invocable_v<Consume&, sentence_prediction_block&>;
   std::size_t want = batch_bytes;
   bool exact = false;  // find the separators exactly (after a parse failure)
   for (bool done = false; !done;) {
@@ -667,15 +670,26 @@ void stream_mdetr_predictions(std::istream& is, const std::string& source,
           malformed = std::current_exception();
         }
         if (!malformed) {
-          for (auto& sp : ref) consume(sp);
+          if constexpr (by_block) {
+            p.entries.clear();  // the piece's own block: blocks live until end_batch()
+            for (const auto& sp : ref) p.entries.append(sp);
+            consume(p.entries);
+          } else {
+            for (auto& sp : ref) consume(sp);
+          }
           item += ref.size();
         }
         continue;
       }
       if (malformed) break;
-      for (std::size_t i = 0; i < p.used; ++i) {
-        p.entries[i].item = item++;
-        consume(p.entries[i]);
+      for (std::size_t i = 0; i < p.entries.size(); ++i) p.entries[i].item = item++;
+      if constexpr (by_block) {
+        consume(p.entries);
+      } else {
+        for (std::size_t i = 0; i < p.entries.size(); ++i) {
+          sentence_prediction sp = p.entries.to_sentence_prediction(i);
+          consume(sp);
+        }
       }
     }
     if (!malformed) end_batch();
