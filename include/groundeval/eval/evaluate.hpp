@@ -20,6 +20,7 @@
 #include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <ranges>
 #include <span>
 #include <string>
@@ -121,21 +122,21 @@ struct evaluation_result {
 
 namespace detail {
 
-struct eval_slot {
+struct eval_slot {                    // members by size: 112 bytes (one per evaluable phrase)
   const scored_box* boxes = nullptr;  ///< boxes still to be measured (see measure_pending)
   std::size_t count = 0;
   const answer_point* points = nullptr;  ///< likewise, the answer's points
   std::size_t point_count = 0;
-  query_status status = query_status::ok;
   double latency_s = -1.0;
   const query_result* answer = nullptr;  ///< the record's whole answer, until measured
-  outcome_source source = outcome_source::missing;
-  bool filled = false;  ///< a per-phrase record was matched to this slot
   // What measure_pending() computed from the boxes (the built-in metrics' measurements).
-  phrase_hits hits;
   localization_metric::top1_measure top1;
   answer_metric::measurement answers;
+  phrase_hits hits;
   pointing_game::measurement pointing;
+  query_status status = query_status::ok;
+  outcome_source source = outcome_source::missing;
+  bool filled = false;  ///< a per-phrase record was matched to this slot
 
   phrase_prediction prediction() const {
     return {std::span<const scored_box>(boxes, count),
@@ -175,6 +176,44 @@ struct builtin_metrics {
 template <class R, class T>
 inline constexpr bool viewable_as_span = std::ranges::contiguous_range<const R>&&
     std::same_as<std::remove_cv_t<std::ranges::range_value_t<const R>>, T>;
+
+/// A fixed-size array of trivially destructible T whose elements the owner constructs itself
+/// (std::construct_at), on whichever thread fills them: a std::vector value-initializes its
+/// elements where it is sized, so the first touch of its fresh pages (a page fault each) happens
+/// there, on one thread. Every element must be constructed before it is read.
+template <class T>
+class uninitialized_array {
+  static_assert(std::is_trivially_destructible_v<T>);
+
+ public:
+  uninitialized_array() = default;
+  explicit uninitialized_array(std::size_t n)
+      : m_data(n ? std::allocator<T>().allocate(n) : nullptr), m_size(n) {}
+  uninitialized_array(uninitialized_array&& o) noexcept
+      : m_data(std::exchange(o.m_data, nullptr)), m_size(std::exchange(o.m_size, 0)) {}
+  uninitialized_array& operator=(uninitialized_array&& o) noexcept {
+    if (this != &o) {
+      release();
+      m_data = std::exchange(o.m_data, nullptr);
+      m_size = std::exchange(o.m_size, 0);
+    }
+    return *this;
+  }
+  ~uninitialized_array() { release(); }
+
+  std::size_t size() const noexcept { return m_size; }
+  T* data() noexcept { return m_data; }
+  const T* data() const noexcept { return m_data; }
+  T& operator[](std::size_t i) noexcept { return m_data[i]; }
+  const T& operator[](std::size_t i) const noexcept { return m_data[i]; }
+
+ private:
+  void release() noexcept {
+    if (m_data) std::allocator<T>().deallocate(m_data, m_size);
+  }
+  T* m_data = nullptr;
+  std::size_t m_size = 0;
+};
 
 /// A string -> index map for the matching step: keys in one arena, entries sorted by FNV-1a
 /// hash, looked up by binary search plus a string comparison. Duplicate keys: the first added
@@ -315,7 +354,6 @@ class evaluator {
       index_copying();
     }
     m_key_to_sample.build();
-    m_slots.resize(m_slot_phrase.size());
     m_seen.assign(m_samples.size(), 0);
     m_user_blocks.resize((m_slots.size() + eval_block_phrases - 1) / eval_block_phrases);
   }
@@ -615,10 +653,7 @@ class evaluator {
       }
     });
     for (std::size_t si = 0; si < ns; ++si) m_slot_offset[si + 1] += m_slot_offset[si];
-    const std::size_t slots = m_slot_offset[ns];
-    m_slot_phrase.resize(slots);
-    m_slot_chain.resize(slots);
-    m_slot_truth.resize(slots);
+    allocate_slots(m_slot_offset[ns]);  // constructed below, each run its own
     detail::parallel_for(runs, 1, popt, [&](std::size_t r0, std::size_t r1) {
       for (std::size_t r = r0; r < r1; ++r) {
         const auto [b, e] = run_of(r);
@@ -627,13 +662,10 @@ class evaluator {
           std::size_t k = m_slot_offset[si];
           std::uint32_t pi = 0;
           for (const auto& p : s.phrases) {
-            if (is_evaluable(p)) {
-              m_slot_phrase[k] = pi;
-              m_slot_chain[k] = std::string_view(p.chain_id);
-              m_slot_truth[k] = phrase_truth{std::span<const box_xyxy<double>>(p.boxes),
-                                             std::span<const std::string>(p.types), s.size};
-              ++k;
-            }
+            if (is_evaluable(p))
+              construct_slot(k++, pi, p.chain_id,
+                             phrase_truth{std::span<const box_xyxy<double>>(p.boxes),
+                                          std::span<const std::string>(p.types), s.size});
             ++pi;
           }
         }
@@ -648,15 +680,14 @@ class evaluator {
   /// The same on one thread, copying the ground truth the data set cannot show as spans of
   /// std::string types and box_xyxy<double> boxes.
   void index_copying() {
-    std::size_t phrases = 0, key_bytes = 0;  // bounds of what the stores below will hold
+    std::size_t evaluable = 0, key_bytes = 0;  // what the stores below will hold
     for (const sample_type* s : m_samples) {
-      phrases += static_cast<std::size_t>(std::ranges::distance(s->phrases));
+      for (const auto& p : s->phrases) evaluable += is_evaluable(p) ? 1 : 0;
       key_bytes += std::string_view(s->image_id).size() + 12;
     }
-    m_slot_phrase.reserve(phrases);
-    m_slot_chain.reserve(phrases);
-    m_slot_truth.reserve(phrases);
+    allocate_slots(evaluable);
     m_key_to_sample.reserve(m_samples.size(), key_bytes);
+    std::size_t next_slot = 0;
     // Copied ground truth (when the data set's types / boxes cannot be viewed in place): offsets
     // into the stores first, spans once the stores stop growing.
     std::vector<std::pair<std::size_t, std::size_t>> type_at, box_at;
@@ -670,8 +701,6 @@ class evaluator {
       std::uint32_t pi = 0;
       for (const auto& p : s.phrases) {
         if (is_evaluable(p)) {
-          m_slot_phrase.push_back(pi);
-          m_slot_chain.emplace_back(p.chain_id);
           phrase_truth t{{}, {}, s.size};
           if constexpr (detail::viewable_as_span<decltype(p.types), std::string>) {
             t.types = std::span<const std::string>(p.types);
@@ -687,12 +716,12 @@ class evaluator {
             for (const auto& b : p.boxes) m_box_store.push_back(b);
             box_at.back().second = m_box_store.size() - box_at.back().first;
           }
-          m_slot_truth.push_back(t);
+          construct_slot(next_slot++, pi, p.chain_id, t);
         }
         ++pi;
       }
       m_phrase_count[si] = pi;
-      m_slot_offset[si + 1] = m_slot_phrase.size();
+      m_slot_offset[si + 1] = next_slot;
     }
     for (std::size_t k = 0; k < type_at.size(); ++k)
       m_slot_truth[k].types =
@@ -708,6 +737,21 @@ class evaluator {
       detail::prefetch_bytes(std::ranges::data(s.phrases),
                              static_cast<std::size_t>(std::ranges::size(s.phrases)) *
                                  sizeof(*std::ranges::data(s.phrases)));
+  }
+
+  /// Storage for `n` phrase slots (eval_slot, phrase index, chain id, truth), unconstructed.
+  void allocate_slots(std::size_t n) {
+    m_slots = detail::uninitialized_array<detail::eval_slot>(n);
+    m_slot_phrase = detail::uninitialized_array<std::uint32_t>(n);
+    m_slot_chain = detail::uninitialized_array<std::string_view>(n);
+    m_slot_truth = detail::uninitialized_array<phrase_truth>(n);
+  }
+  void construct_slot(std::size_t k, std::uint32_t phrase, std::string_view chain,
+                      const phrase_truth& truth) {
+    std::construct_at(&m_slots[k]);
+    std::construct_at(&m_slot_phrase[k], phrase);
+    std::construct_at(&m_slot_chain[k], chain);
+    std::construct_at(&m_slot_truth[k], truth);
   }
 
   std::size_t evaluable_count(std::size_t si) const {
@@ -856,14 +900,15 @@ class evaluator {
   detail::key_index m_image_set;
   bool m_image_set_built = false;
   std::vector<std::size_t> m_slot_offset;
-  std::vector<std::uint32_t> m_phrase_count;           // phrases per sample
-  std::vector<std::uint32_t> m_slot_phrase;            // phrase index within its sample, per slot
-  std::vector<std::string_view> m_slot_chain;          // chain id per slot (into the data set)
-  std::vector<phrase_truth> m_slot_truth;              // views into the data set or the stores
-  std::vector<std::string> m_type_store;               // types copied from the data set, if any
-  std::vector<box_xyxy<double>> m_box_store;           // boxes copied from the data set, if any
-  std::vector<std::vector<any_metric>> m_user_blocks;  // extra metrics, one set per block
-  std::vector<detail::eval_slot> m_slots;
+  std::vector<std::uint32_t> m_phrase_count;  // phrases per sample
+  // Per slot (evaluable phrase, data-set order), constructed where the index is built:
+  detail::uninitialized_array<detail::eval_slot> m_slots;
+  detail::uninitialized_array<std::uint32_t> m_slot_phrase;    // phrase index within its sample
+  detail::uninitialized_array<std::string_view> m_slot_chain;  // chain id (into the data set)
+  detail::uninitialized_array<phrase_truth> m_slot_truth;  // views into the data set or the stores
+  std::vector<std::string> m_type_store;                   // types copied from the data set, if any
+  std::vector<box_xyxy<double>> m_box_store;               // boxes copied from the data set, if any
+  std::vector<std::vector<any_metric>> m_user_blocks;      // extra metrics, one set per block
   std::vector<std::size_t> m_pending;
   std::vector<char> m_seen;  // per sample: an MDETR-layout prediction was matched
   evaluation_warnings m_warn;

@@ -38,15 +38,20 @@ struct answer_counts {
 class answer_metric {
  public:
   /// What one answer contributes.
-  struct measurement {
-    query_status status = query_status::ok;
+  struct measurement {  // the small members last: 32 bytes, not 40 (the evaluator keeps one
+                        // per phrase)
     std::size_t boxes = 0;
     std::size_t non_finite = 0;
-    bool answered = true;
     std::size_t points = 0;
+    query_status status = query_status::ok;
+    bool answered = true;
   };
   measurement measure(const phrase_prediction& p, const phrase_truth&) const noexcept {
-    return {p.status, p.boxes.size(), count_non_finite(p.boxes), p.answered, p.points.size()};
+    return {.boxes = p.boxes.size(),
+            .non_finite = count_non_finite(p.boxes),
+            .points = p.points.size(),
+            .status = p.status,
+            .answered = p.answered};
   }
   void add_measured(const measurement& x, const phrase_truth& = {}) {
     if (!x.answered) return;
