@@ -341,23 +341,24 @@ inline bool mdetr_entry(element e, const predictions_read_options& opt, sentence
 /// rounded double of its text (Clinger's exact fast path, else std::from_chars).
 class plain_mdetr_reader {
  public:
-  /// Reads the whole list `text` (followed by SIMDJSON_PADDING readable bytes) into `out`
-  /// (emptied first, its memory reused); false (and `out` unspecified) when the text is not in
-  /// the plain form.
-  static bool read(std::string_view text, sentence_prediction_block& out) {
+  /// Reads a piece of a list in place into `out` (emptied first, its memory reused): `t` is
+  /// '[' (the list's start) or ',' (a separator) followed by entries and, where `last`, the
+  /// list's ']'; it is followed by SIMDJSON_PADDING readable bytes, and where not `last` by the
+  /// next separator. The result is read()'s of "[" + t[1:] + (last ? "" : "]"). False (and
+  /// `out` unspecified) when the text is not in the plain form.
+  static bool read_piece(std::string_view t, bool last, sentence_prediction_block& out) {
     out.clear();
-    if (text.empty() || text.back() != ']') return false;
+    if (t.empty() || (last && t.back() != ']')) return false;
     // A box takes ~40 bytes of text and 40 of memory: one allocation for a typical piece.
-    out.reserve_boxes(text.size() / sizeof(scored_box) + 16);
-    plain_mdetr_reader r(text, out);
+    out.reserve_boxes(t.size() / sizeof(scored_box) + 16);
+    plain_mdetr_reader r(t.substr(1), out);
+    const auto closed = [&] { return last ? r.eat(']') : r.m_p == r.m_end; };
     r.ws();
-    if (!r.eat('[')) return false;
-    r.ws();
-    if (!r.eat(']')) {
+    if (!closed()) {
       for (;;) {
         if (!r.entry(out.begin_entry())) return false;
         r.ws();
-        if (r.eat(']')) break;
+        if (closed()) break;
         if (!r.eat(',')) return false;
         r.ws();
       }

@@ -495,14 +495,16 @@ struct piece_decoder {
   std::size_t cap = 0;
   sentence_prediction entry;
 
-  /// Parses `p`; with `decode`, its entries into p.entries.
+  /// Parses `p`; with `decode`, its entries into p.entries. The plain reader reads the piece in
+  /// place; simdjson gets a padded copy of it as a list of its own.
   void parse(const char* d, piece& p, bool decode, const predictions_read_options& opt) {
-    const std::string_view t = p.bracketed(d, text, cap);
-    if (decode && simdjson_predictions::plain_mdetr_reader::read(t, p.entries)) {
+    if (decode && simdjson_predictions::plain_mdetr_reader::read_piece(
+                      std::string_view(d + p.begin, p.end - p.begin), p.last, p.entries)) {
       p.state = piece::ok;
       return;
     }
     p.entries.clear();
+    const std::string_view t = p.bracketed(d, text, cap);
     simdjson::dom::element doc;
     simdjson::dom::array list;
     if (parser.parse(t.data(), t.size(), false).get(doc) != simdjson::SUCCESS ||
