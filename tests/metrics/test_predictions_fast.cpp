@@ -12,6 +12,8 @@
 
 #include <unistd.h>
 
+#include <bit>
+#include <charconv>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -427,6 +429,65 @@ void check_mdetr(const std::string& text, predictions_read_options o,
 }
 
 }  // namespace
+
+TEST_CASE("MDETR plain reader: numbers of 15-19 digits are the correctly rounded doubles", "[io]") {
+  // The plain reader's paths for long numbers (w / 10^f through extended precision, std::
+  // from_chars where the extended quotient lies on a midpoint of two doubles): every coordinate
+  // must be std::from_chars's double of the same token.
+  pcg32 rng(17);
+  std::vector<std::string> tokens = {
+      // midpoints of two doubles and their neighbours, written with a fraction
+      "9007199254740993.0",    "9007199254740995.0",
+      "9007199254740993.5",    "4503599627370497.5",
+      "4503599627370496.5",    "18014398509481990.0",
+      "18014398509481986.0",   "0.30000000000000004",
+      "245.66413220224243",    "0.1000000000000000055511151231257827",
+      "123456789012345678.9",  "999999999999999999.9",
+      "0.9999999999999999999", "1.0000000000000000001",
+      "999999999999999999",    "12345678901234567.89"};
+  for (int i = 0; i < 60000; ++i) {
+    const int digits = 15 + static_cast<int>(rng.below(5));  // 15..19
+    const int int_digits = static_cast<int>(rng.below(static_cast<std::uint32_t>(digits)));  // 0..
+    std::string t;
+    for (int d = 0; d < digits; ++d) {
+      if (d == int_digits) t += t.empty() ? "0." : ".";
+      t += static_cast<char>('0' + (d == 0 && int_digits > 0 ? 1 + rng.below(9) : rng.below(10)));
+    }
+    if (rng.below(8) == 0) t = "-" + t;
+    tokens.push_back(t);
+  }
+  for (std::size_t start = 0; start < tokens.size(); start += 4000) {
+    std::string list = R"([{"image_id": 1, "sentence_id": 0, "boxes": [[)";
+    std::vector<std::string> used;
+    for (std::size_t i = start; i < std::min(tokens.size(), start + 4000); i += 4) {
+      if (i > start) list += ", ";
+      list += "[";
+      for (std::size_t k = 0; k < 4; ++k) {
+        const std::string& t = tokens[std::min(i + k, tokens.size() - 1)];
+        list += (k ? ", " : "") + t;
+        used.push_back(t);
+      }
+      list += "]";
+    }
+    list += "]]}]";
+    const std::string padded = list + std::string(simdjson::SIMDJSON_PADDING, ' ');
+    sentence_prediction_block block;
+    REQUIRE(detail::simdjson_predictions::plain_mdetr_reader::read_piece(
+        std::string_view(padded.data(), list.size()), true, block));
+    REQUIRE(block.size() == 1);
+    const auto boxes = block.list(block[0], 0);
+    REQUIRE(boxes.size() * 4 == used.size());
+    for (std::size_t i = 0; i < used.size(); ++i) {
+      double want = 0;
+      const auto r = std::from_chars(used[i].data(), used[i].data() + used[i].size(), want);
+      REQUIRE(r.ec == std::errc());
+      const auto& b = boxes[i / 4].box;
+      const double got = i % 4 == 0 ? b.x1 : i % 4 == 1 ? b.y1 : i % 4 == 2 ? b.x2 : b.y2;
+      INFO(used[i]);
+      REQUIRE(std::bit_cast<std::uint64_t>(got) == std::bit_cast<std::uint64_t>(want));
+    }
+  }
+}
 
 TEST_CASE("MDETR list in batches: same entries or same error as the reference", "[io]") {
   pcg32 rng(5);
