@@ -177,6 +177,9 @@ def test_sigint_in_a_subprocess_stops_cleanly_and_resumes(generated, tmp_path):
     script.write_text(textwrap.dedent(f"""
         import os, signal, sys
         import groundeval
+        # Python leaves SIGINT ignored when it starts ignored (a job started with '&' from a
+        # script): the test is about groundeval's handling of Ctrl-C, so it installs Python's own.
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         ds = groundeval.open_flickr30k({generated["root"]!r}, split="test")
         truth = {{q.key: q.boxes for q in ds.queries()}}
         n = 0
