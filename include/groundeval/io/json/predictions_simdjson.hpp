@@ -338,14 +338,15 @@ inline bool mdetr_entry(element e, const predictions_read_options& opt, sentence
 /// it return false before any result is used, and the caller decodes the text with simdjson.
 /// When it returns true the entries are exactly what simdjson + mdetr_entry give: an integer
 /// token is the int64 converted to double (so "-0" is +0.0), any other number the correctly
-/// rounded double of its text (Clinger's exact fast path, else std::from_chars).
+/// rounded double of its text (Clinger's exact fast path, else the extended-precision quotient
+/// of up to 19 digits, else std::from_chars).
 class plain_mdetr_reader {
  public:
   /// Reads a piece of a list in place into `out` (emptied first, its memory reused): `t` is
   /// '[' (the list's start) or ',' (a separator) followed by entries and, where `last`, the
   /// list's ']'; it is followed by SIMDJSON_PADDING readable bytes, and where not `last` by the
-  /// next separator. The result is read()'s of "[" + t[1:] + (last ? "" : "]"). False (and
-  /// `out` unspecified) when the text is not in the plain form.
+  /// next separator. The entries are those of the list "[" + t[1:] + (last ? "" : "]"). False
+  /// (and `out` unspecified) when that list is not in the plain form.
   static bool read_piece(std::string_view t, bool last, sentence_prediction_block& out) {
     out.clear();
     if (t.empty() || (last && t.back() != ']')) return false;
