@@ -173,7 +173,7 @@ bool fast_parse_flickr30k_annotation(std::string_view x, Annotation& ann) {
     if (p >= n) return false;
     if (x[p] == '?') {  // XML declaration, only before the root element
       if (depth != 0 || root_done) return false;
-      const std::size_t e = x.find("?>", p);
+      const std::size_t e = x.find("?>", p + 1);  // as TinyXML2: "<?>" does not close itself
       if (e == std::string_view::npos) return false;
       p = e + 2;
       continue;
